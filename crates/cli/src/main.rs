@@ -1,0 +1,69 @@
+//! The `taskhunt` binary: argument parsing and dispatch. Each subcommand lives in
+//! `commands/`; this file only wires them to clap.
+
+mod commands;
+mod output;
+mod progress;
+
+use clap::{CommandFactory, Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Hunt scheduled-task abuse (MITRE ATT&CK T1053.005) and the attack chains around it in
+/// Windows event logs.
+///
+/// taskhunt reads .evtx files, evtx-dump / Winlogbeat JSON and Microsoft Defender Advanced
+/// Hunting exports (plain or gzipped, chosen by content), from one host or thousands, and
+/// normalizes them into Defender-style tables (DeviceProcessEvents, DeviceEvents, ...).
+#[derive(Parser)]
+#[command(name = "taskhunt", version, about, long_about, propagate_version = true)]
+#[command(after_help = "Examples:\n  \
+    taskhunt events ./logs                      every event as JSON lines\n  \
+    taskhunt events ./logs --table DeviceProcessEvents --format table\n  \
+    taskhunt events Security.evtx.gz --format csv -o events.csv\n  \
+    taskhunt completions bash > /etc/bash_completion.d/taskhunt")]
+struct Cli {
+    /// Worker threads for decoding (default: one per core).
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print events, or rows of a normalized table, from evtx / JSON / Defender files.
+    Events(commands::events::EventsArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        // Only fails if a pool already exists, which cannot happen this early.
+        let _ = rayon_pool(n);
+    }
+    let result = match cli.command {
+        Command::Events(args) => commands::events::run(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "taskhunt", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("taskhunt: error: {}", taskhunt_events::text::terminal_safe(&format!("{e:#}")));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn rayon_pool(n: usize) -> Result<(), String> {
+    taskhunt_events::read::set_threads(n)
+}

@@ -1,0 +1,218 @@
+//! Readers: turn files into [`Event`]s, choosing the decoder by content, never by extension.
+//!
+//! Damage is local: a corrupt evtx chunk, a malformed JSON line or a bad CSV row becomes a
+//! [`ReadIssue`] naming the file and the chunk, record or line:column, and reading goes on with
+//! the next unit. Nothing panics on hostile bytes.
+
+mod defender;
+mod detect;
+mod ecs;
+mod evtx_file;
+pub(crate) mod evtx_json;
+mod json;
+mod walk;
+
+pub use defender::DEFENDER_PROVIDER;
+pub use detect::{DEFENDER_TABLES, Format, defender_table_for, detect_format};
+pub use walk::{ReadOptions, ReadSummary, collect_inputs, read_paths};
+
+use crate::model::{Event, SourceFile};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where in a file a problem was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Location {
+    /// The file as a whole (unreadable, unrecognised, empty).
+    File,
+    /// An evtx chunk (0-based) at a byte offset.
+    Chunk { index: u64, offset: u64 },
+    /// An evtx record by its record id.
+    Record { id: u64 },
+    /// A text line (1-based) and column (1-based) for JSON and CSV inputs.
+    Line { line: u64, column: u64 },
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::File => Ok(()),
+            Location::Chunk { index, offset } => write!(f, "chunk {index} (offset {offset:#x})"),
+            Location::Record { id } => write!(f, "record {id}"),
+            Location::Line { line, column } => write!(f, "{line}:{column}"),
+        }
+    }
+}
+
+/// Why records were skipped; the summary counts skipped records per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IssueKind {
+    Unreadable,
+    Unrecognized,
+    Empty,
+    CorruptChunk,
+    CorruptRecord,
+    JsonSyntax,
+    NotAnEvent,
+    CsvRow,
+    Decompress,
+}
+
+impl IssueKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueKind::Unreadable => "unreadable file",
+            IssueKind::Unrecognized => "unrecognized content",
+            IssueKind::Empty => "empty file",
+            IssueKind::CorruptChunk => "corrupt evtx chunk",
+            IssueKind::CorruptRecord => "corrupt evtx record",
+            IssueKind::JsonSyntax => "JSON syntax error",
+            IssueKind::NotAnEvent => "JSON value is not an event",
+            IssueKind::CsvRow => "bad CSV row",
+            IssueKind::Decompress => "gzip error",
+        }
+    }
+}
+
+/// A problem found while reading, with enough context to find the bytes by hand.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadIssue {
+    pub file: PathBuf,
+    pub location: Location,
+    pub kind: IssueKind,
+    pub message: String,
+    /// Records lost to this problem, when known (a corrupt chunk's header may say how many).
+    pub records_skipped: u64,
+}
+
+impl fmt::Display for ReadIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.location != Location::File {
+            write!(f, ": {}", self.location)?;
+        }
+        write!(f, ": {}: {}", self.kind.as_str(), self.message)
+    }
+}
+
+/// Everything read from one file.
+#[derive(Debug, Default)]
+pub struct FileBatch {
+    pub path: PathBuf,
+    pub format: Option<Format>,
+    pub bytes: u64,
+    pub events: Vec<Event>,
+    pub issues: Vec<ReadIssue>,
+}
+
+impl FileBatch {
+    fn issue(&mut self, location: Location, kind: IssueKind, message: impl Into<String>, skipped: u64) {
+        self.issues.push(ReadIssue {
+            file: self.path.clone(),
+            location,
+            kind,
+            message: message.into(),
+            records_skipped: skipped,
+        });
+    }
+}
+
+/// Shares one allocation per distinct computer, channel and provider name within a file.
+#[derive(Default)]
+pub(crate) struct Interned(HashMap<Box<str>, Arc<str>>);
+
+impl Interned {
+    pub(crate) fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.0.insert(s.into(), a.clone());
+        a
+    }
+}
+
+/// Reads one file of any supported format.
+pub fn read_file(path: &Path) -> FileBatch {
+    let mut batch = FileBatch {
+        path: path.to_path_buf(),
+        ..FileBatch::default()
+    };
+    let data = match std::fs::read(path) {
+        Ok(d) => d,
+        Err(e) => {
+            batch.issue(Location::File, IssueKind::Unreadable, e.to_string(), 0);
+            return batch;
+        }
+    };
+    batch.bytes = data.len() as u64;
+    read_bytes(&mut batch, data, false);
+    batch
+}
+
+/// Decodes `data` as whatever its content is. Gzip is unwrapped once (a gzip inside a gzip is
+/// treated as unrecognised rather than recursed into without bound).
+fn read_bytes(batch: &mut FileBatch, data: Vec<u8>, inside_gzip: bool) {
+    if data.is_empty() {
+        batch.issue(Location::File, IssueKind::Empty, "file is empty", 0);
+        return;
+    }
+    let format = detect_format(&data, &batch.path);
+    let Some(format) = format else {
+        batch.issue(
+            Location::File,
+            IssueKind::Unrecognized,
+            "not evtx, gzip, evtx-dump/Winlogbeat/Defender JSON or Defender CSV (first bytes: "
+                .to_string()
+                + &hex_prefix(&data)
+                + ")",
+            0,
+        );
+        return;
+    };
+    if format == Format::Gzip {
+        if inside_gzip {
+            batch.issue(Location::File, IssueKind::Unrecognized, "gzip inside gzip", 0);
+            return;
+        }
+        let mut out = Vec::new();
+        let mut decoder = flate2::read::MultiGzDecoder::new(&data[..]);
+        if let Err(e) = std::io::Read::read_to_end(&mut decoder, &mut out) {
+            // Keep what was decompressed before the damage: its records still count.
+            batch.issue(Location::File, IssueKind::Decompress, e.to_string(), 0);
+            if out.is_empty() {
+                return;
+            }
+        }
+        read_bytes(batch, out, true);
+        return;
+    }
+    batch.format = Some(format);
+    let source = Arc::new(SourceFile {
+        path: batch.path.clone(),
+        format: format.name(),
+    });
+    match format {
+        Format::Evtx => evtx_file::read(batch, data, &source),
+        Format::EvtxJson | Format::EcsJson | Format::DefenderJson(_) => json::read(batch, &data, format, &source),
+        Format::DefenderCsv(table) => defender::read_csv(batch, &data, table, &source),
+        Format::Gzip => unreachable!("handled above"),
+    }
+}
+
+fn hex_prefix(data: &[u8]) -> String {
+    data.iter().take(8).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+}
+
+/// Sizes the global decoding pool; call before any reading.
+pub fn set_threads(n: usize) -> Result<(), String> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global()
+        .map_err(|e| e.to_string())
+}
