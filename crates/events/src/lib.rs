@@ -11,6 +11,7 @@
 pub mod model;
 pub mod read;
 pub mod tables;
+pub mod testing;
 pub mod text;
 
 pub use model::{Event, FieldName, Fields, SourceFile, Timestamp, Value};
