@@ -188,3 +188,9 @@ mod tests {
         assert_eq!(Timestamp::from_ticks(-1).to_string(), "1969-12-31T23:59:59.9999999Z");
     }
 }
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}

@@ -42,7 +42,7 @@ fn read_lines(batch: &mut FileBatch, body: &[u8], format: Format, source: &Arc<S
             Err(e) => batch.issue(
                 Location::Line { line: line_no, column: e.column() as u64 },
                 IssueKind::JsonSyntax,
-                e.to_string(),
+                syntax_message(&e),
                 1,
             ),
         }
@@ -90,7 +90,7 @@ fn read_array(
             Some(Err(e)) => {
                 let (line, column) = lines.position(pos);
                 let (eline, ecol) = (line + e.line() as u64 - 1, if e.line() == 1 { column + e.column() as u64 - 1 } else { e.column() as u64 });
-                batch.issue(Location::Line { line: eline, column: ecol }, IssueKind::JsonSyntax, e.to_string(), 1);
+                batch.issue(Location::Line { line: eline, column: ecol }, IssueKind::JsonSyntax, syntax_message(&e), 1);
                 // Resume at the next line whose first non-blank byte opens an object.
                 let mut next = pos + 1;
                 loop {
@@ -110,6 +110,18 @@ fn read_array(
             }
             None => return,
         }
+    }
+}
+
+/// serde_json's message without its " at line L column C": that position counts from where the
+/// value started, not from the start of the file, and the issue's location already has the
+/// position in the file.
+fn syntax_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    match text.strip_suffix(&position) {
+        Some(message) => message.to_string(),
+        None => text,
     }
 }
 
