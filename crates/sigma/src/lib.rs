@@ -8,6 +8,7 @@
 //! filters ([`correlation`], [`filter`]) work on top of detections.
 
 pub mod condition;
+pub mod correlate;
 pub mod correlation;
 pub mod detection;
 pub mod explain;
@@ -21,4 +22,5 @@ pub mod view;
 
 pub use modifiers::Placeholders;
 pub use rule::{Level, Rule, RuleError};
+pub use correlate::CorrelationHit;
 pub use ruleset::{Hit, RuleSet, Source};
