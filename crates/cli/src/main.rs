@@ -20,6 +20,8 @@ use std::process::ExitCode;
     taskhunt events ./logs                      every event as JSON lines\n  \
     taskhunt events ./logs --table DeviceProcessEvents --format table\n  \
     taskhunt events Security.evtx.gz --format csv -o events.csv\n  \
+    taskhunt detect ./logs --rules sigma/rules --min-level high\n  \
+    taskhunt rules lint my-rules/\n  \
     taskhunt completions bash > /etc/bash_completion.d/taskhunt")]
 struct Cli {
     /// Worker threads for decoding (default: one per core).
@@ -34,6 +36,11 @@ struct Cli {
 enum Command {
     /// Print events, or rows of a normalized table, from evtx / JSON / Defender files.
     Events(commands::events::EventsArgs),
+    /// Run Sigma rules (built-in scheduled-task pack and your own) over telemetry.
+    Detect(commands::detect::DetectArgs),
+    /// List or lint Sigma rules.
+    #[command(subcommand)]
+    Rules(commands::rules::RulesCommand),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         #[arg(value_enum)]
@@ -49,6 +56,8 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Events(args) => commands::events::run(args),
+        Command::Detect(args) => commands::detect::run(args),
+        Command::Rules(cmd) => commands::rules::run(cmd),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "taskhunt", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)

@@ -75,6 +75,23 @@ impl RowWriter {
         self.out.write_all(b"\n")
     }
 
+    /// A JSON object as a JSON line, or as a row of its top-level keys for CSV and tables.
+    pub fn raw_json_or_row(&mut self, format: OutputFormat, v: serde_json::Value) -> std::io::Result<()> {
+        if format == OutputFormat::Jsonl {
+            return self.raw_json(&v);
+        }
+        let cells: Vec<(String, Value)> = v
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, x)| !x.is_null())
+                    .map(|(k, x)| (k.clone(), Value::from(x.as_str().map(String::from).unwrap_or_else(|| x.to_string()))))
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.row(cells.iter().map(|(k, v)| (k.as_str(), v.clone())))
+    }
+
     pub fn finish(mut self) -> std::io::Result<()> {
         let held = std::mem::take(&mut self.held);
         let grid = |row: &Vec<(usize, Value)>, n: usize| -> Vec<String> {

@@ -7,12 +7,14 @@
 //! SigmaHQ's field mapping (Security 4688 seen as a process creation). Correlation rules and
 //! filters ([`correlation`], [`filter`]) work on top of detections.
 
+pub mod builtin;
 pub mod condition;
 pub mod correlate;
 pub mod correlation;
 pub mod detection;
 pub mod explain;
 pub mod filter;
+pub mod lint;
 pub mod logsource;
 pub mod modifiers;
 pub mod pattern;

@@ -1,1 +1,3 @@
+pub mod detect;
 pub mod events;
+pub mod rules;
