@@ -18,6 +18,7 @@ pub mod lint;
 pub mod logsource;
 pub mod modifiers;
 pub mod pattern;
+pub mod prefilter;
 pub mod rule;
 pub mod ruleset;
 pub mod view;

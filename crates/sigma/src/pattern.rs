@@ -56,7 +56,7 @@ pub enum StrMatch {
     Exact(String),
     Prefix(String),
     Suffix(String),
-    Contains(String),
+    Contains(Needle),
     /// `*` alone: any value, including the empty string (but not an absent field).
     Any,
     Glob(Vec<Piece>),
@@ -79,7 +79,7 @@ impl StrMatch {
             [Piece::Lit(s)] => StrMatch::Exact(s.clone()),
             [Piece::Lit(s), Piece::Star] => StrMatch::Prefix(s.clone()),
             [Piece::Star, Piece::Lit(s)] => StrMatch::Suffix(s.clone()),
-            [Piece::Star, Piece::Lit(s), Piece::Star] => StrMatch::Contains(s.clone()),
+            [Piece::Star, Piece::Lit(s), Piece::Star] => StrMatch::Contains(Needle::new(s)),
             _ => StrMatch::Glob(pieces),
         }
     }
@@ -90,7 +90,7 @@ impl StrMatch {
             StrMatch::Exact(s) => text == s,
             StrMatch::Prefix(s) => text.starts_with(s.as_str()),
             StrMatch::Suffix(s) => text.ends_with(s.as_str()),
-            StrMatch::Contains(s) => memchr::memmem::find(text.as_bytes(), s.as_bytes()).is_some(),
+            StrMatch::Contains(n) => n.finder.find(text.as_bytes()).is_some(),
             StrMatch::Any => true,
             StrMatch::Glob(p) => glob_match(p, text),
         }
@@ -99,7 +99,8 @@ impl StrMatch {
     /// The literal a matcher needs to find in the text, for prefiltering.
     pub fn required_literal(&self) -> Option<&str> {
         match self {
-            StrMatch::Exact(s) | StrMatch::Prefix(s) | StrMatch::Suffix(s) | StrMatch::Contains(s) => Some(s),
+            StrMatch::Exact(s) | StrMatch::Prefix(s) | StrMatch::Suffix(s) => Some(s),
+            StrMatch::Contains(n) => Some(&n.text),
             StrMatch::Glob(p) => p
                 .iter()
                 .filter_map(|x| match x {
@@ -111,6 +112,31 @@ impl StrMatch {
         }
     }
 }
+
+/// A substring to search for, with its searcher built once (building one per comparison
+/// cost more than the search itself).
+#[derive(Debug, Clone)]
+pub struct Needle {
+    pub text: String,
+    finder: memchr::memmem::Finder<'static>,
+}
+
+impl Needle {
+    pub fn new(text: &str) -> Needle {
+        Needle {
+            text: text.to_string(),
+            finder: memchr::memmem::Finder::new(text.as_bytes()).into_owned(),
+        }
+    }
+}
+
+impl PartialEq for Needle {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Needle {}
 
 /// Wildcard match with backtracking limited to the last star (linear for typical patterns).
 fn glob_match(pieces: &[Piece], text: &str) -> bool {

@@ -21,6 +21,7 @@ pub struct RuleSet {
     /// Files or documents that could not be loaded.
     pub errors: Vec<RuleError>,
     index: Index,
+    prefilter: crate::prefilter::Prefilter,
 }
 
 #[derive(Debug, Default)]
@@ -88,6 +89,7 @@ impl RuleSet {
         set.apply_filters(placeholders);
         set.resolve_correlations();
         set.build_index();
+        set.prefilter = crate::prefilter::Prefilter::build(&set.rules);
         set
     }
 
@@ -236,12 +238,25 @@ impl RuleSet {
         }
         let direct = View::new(event, Mapping::Direct);
         let mut mapped: Option<View> = None;
+        // Which rules' necessary literals occur, per view (computed on first need).
+        let mut possible_direct: Option<Vec<bool>> = None;
+        let mut possible_mapped: Option<Vec<bool>> = None;
         let mut hits = Vec::new();
         for (ri, mapping) in candidates {
-            let view = match mapping {
-                Mapping::Direct => &direct,
-                m => mapped.get_or_insert_with(|| View::new(event, m)),
+            let (view, possible) = match mapping {
+                Mapping::Direct => (&direct, &mut possible_direct),
+                m => (&*mapped.get_or_insert_with(|| View::new(event, m)), &mut possible_mapped),
             };
+            if !self.prefilter.always[ri] {
+                let possible = possible.get_or_insert_with(|| {
+                    let mut p = vec![false; self.rules.len()];
+                    self.prefilter.scan(view, &mut p);
+                    p
+                });
+                if !possible[ri] {
+                    continue;
+                }
+            }
             let rule = &self.rules[ri];
             if rule.condition.eval(&mut |s| rule.selections[s].eval(view)) {
                 hits.push(Hit { rule: ri, mapping });
