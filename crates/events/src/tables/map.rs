@@ -21,6 +21,10 @@ pub struct Row {
 
 impl Row {
     fn new(table: &'static TableSchema, event: &Event, action: &str) -> Row {
+        // The schema's tables are constants, and each `&CONSTANT` may be a different copy: take
+        // the reference `TABLES` holds, which is the one `table(name)` hands callers, so that
+        // comparing a row's table with a looked-up one by address works.
+        let table = schema::table(table.name).unwrap_or(table);
         let mut row = Row {
             table,
             values: vec![Value::Null; table.columns.len()],
@@ -81,6 +85,19 @@ fn text<'e>(event: &'e Event, field: &str) -> Option<std::borrow::Cow<'e, str>> 
         .filter(|s| !s.is_empty() && s != "-")
 }
 
+/// A Sysmon text field, or `None` where Sysmon writes its "could not tell" markers: `?` for an
+/// unknown parent or missing version information, `<unknown process>` for a connection whose
+/// process it could not name.
+fn sysmon_text<'e>(event: &'e Event, field: &str) -> Option<std::borrow::Cow<'e, str>> {
+    text(event, field).filter(|s| s != "?" && s != "<unknown process>")
+}
+
+/// A Sysmon process GUID, or `None` for the all-zero GUID Sysmon writes when it does not know
+/// the process.
+fn sysmon_guid<'e>(event: &'e Event, field: &str) -> Option<std::borrow::Cow<'e, str>> {
+    text(event, field).filter(|g| g.trim_matches(['{', '}']).bytes().any(|b| b != b'0' && b != b'-'))
+}
+
 /// `C:\Windows\System32\cmd.exe` → `cmd.exe`.
 pub fn file_name(path: &str) -> &str {
     path.rsplit(['\\', '/']).next().unwrap_or(path)
@@ -129,9 +146,9 @@ fn set_hashes(row: &mut Row, event: &Event) {
 
 /// The process behind a Sysmon event (Image, ProcessId, ProcessGuid, User) as the initiator.
 fn sysmon_initiator(row: &mut Row, event: &Event) {
-    set_path(row, "InitiatingProcessFileName", "InitiatingProcessFolderPath", text(event, "Image"));
+    set_path(row, "InitiatingProcessFileName", "InitiatingProcessFolderPath", sysmon_text(event, "Image"));
     row.long("InitiatingProcessId", event, "ProcessId");
-    row.copy("InitiatingProcessUniqueId", event, "ProcessGuid");
+    set_text(row, "InitiatingProcessUniqueId", sysmon_guid(event, "ProcessGuid"));
     set_account(row, "InitiatingProcessAccountDomain", "InitiatingProcessAccountName", text(event, "User"));
 }
 
@@ -161,12 +178,21 @@ pub fn logon_type_name(t: i64) -> Option<&'static str> {
         9 => "NewCredentials",
         10 => "RemoteInteractive",
         11 => "CachedInteractive",
+        12 => "CachedRemoteInteractive",
+        13 => "CachedUnlock",
         _ => return None,
     })
 }
 
-/// Sysmon's short hive names → the long names Defender uses.
+/// Sysmon's short hive names → the long names Defender uses. Defender writes a user's hive,
+/// which Sysmon names `HKU\<SID>`, as `HKEY_CURRENT_USER\<SID>`; other keys under `HKU`
+/// (`.DEFAULT`) stay under `HKEY_USERS`.
 pub fn long_hive(key: &str) -> String {
+    if let Some(rest) = key.strip_prefix("HKU\\")
+        && rest.starts_with("S-1-")
+    {
+        return format!("HKEY_CURRENT_USER\\{rest}");
+    }
     const HIVES: &[(&str, &str)] = &[
         ("HKLM", "HKEY_LOCAL_MACHINE"),
         ("HKU", "HKEY_USERS"),
@@ -182,6 +208,12 @@ pub fn long_hive(key: &str) -> String {
         }
     }
     key.to_string()
+}
+
+fn set_text(row: &mut Row, column: &str, value: Option<std::borrow::Cow<'_, str>>) {
+    if let Some(v) = value {
+        row.set(column, Value::from(v.as_ref()));
+    }
 }
 
 fn additional_fields(pairs: &[(&str, Option<std::borrow::Cow<'_, str>>)]) -> Value {
@@ -224,17 +256,18 @@ fn sysmon_process(e: &Event) -> Row {
     r.copy("ProcessCommandLine", e, "CommandLine");
     r.copy("ProcessIntegrityLevel", e, "IntegrityLevel");
     r.copy("ProcessCurrentDirectory", e, "CurrentDirectory");
-    r.copy("ProcessUniqueId", e, "ProcessGuid");
-    r.copy("ProcessVersionInfoOriginalFileName", e, "OriginalFileName");
-    r.copy("ProcessVersionInfoCompanyName", e, "Company");
-    r.copy("ProcessVersionInfoProductName", e, "Product");
-    r.copy("ProcessVersionInfoFileDescription", e, "Description");
+    set_text(&mut r, "ProcessUniqueId", sysmon_guid(e, "ProcessGuid"));
+    set_text(&mut r, "ProcessVersionInfoOriginalFileName", sysmon_text(e, "OriginalFileName"));
+    set_text(&mut r, "ProcessVersionInfoCompanyName", sysmon_text(e, "Company"));
+    set_text(&mut r, "ProcessVersionInfoProductName", sysmon_text(e, "Product"));
+    set_text(&mut r, "ProcessVersionInfoFileDescription", sysmon_text(e, "Description"));
     set_account(&mut r, "AccountDomain", "AccountName", text(e, "User"));
     r.long("LogonId", e, "LogonId");
-    set_path(&mut r, "InitiatingProcessFileName", "InitiatingProcessFolderPath", text(e, "ParentImage"));
-    r.copy("InitiatingProcessCommandLine", e, "ParentCommandLine");
+    // Sysmon writes `?` for a parent it cannot name (one that exited before Sysmon saw it).
+    set_path(&mut r, "InitiatingProcessFileName", "InitiatingProcessFolderPath", sysmon_text(e, "ParentImage"));
+    set_text(&mut r, "InitiatingProcessCommandLine", sysmon_text(e, "ParentCommandLine"));
     r.long("InitiatingProcessId", e, "ParentProcessId");
-    r.copy("InitiatingProcessUniqueId", e, "ParentProcessGuid");
+    set_text(&mut r, "InitiatingProcessUniqueId", sysmon_guid(e, "ParentProcessGuid"));
     set_account(&mut r, "InitiatingProcessAccountDomain", "InitiatingProcessAccountName", text(e, "ParentUser"));
     r
 }
@@ -247,18 +280,23 @@ fn security_process(e: &Event) -> Row {
     if let Some(level) = text(e, "MandatoryLabel").and_then(|l| integrity_from_label(&l)) {
         r.set("ProcessIntegrityLevel", Value::from(level));
     }
-    // Version 2 names the new process's account in Target*; a null SID there means "same as
-    // the subject", as in version 0 and 1 events.
+    // Version 2 names the new process's account in Target*. When the process runs as its
+    // creator, Target* is empty (`-`, the null SID S-1-0-0, logon id 0x0), as it is always in
+    // versions 0 and 1, and the Subject is the account. Windows also writes the null SID next
+    // to a real target name and logon id (a process started under another logon, such as a
+    // relayed one): the target is still the account, only its SID is unknown.
     let target_sid = text(e, "TargetUserSid").filter(|s| s != "S-1-0-0");
-    let (dom, name, sid, logon) = if target_sid.is_some() {
-        ("TargetDomainName", "TargetUserName", "TargetUserSid", "TargetLogonId")
+    if target_sid.is_some() || text(e, "TargetUserName").is_some() {
+        r.copy("AccountDomain", e, "TargetDomainName");
+        r.copy("AccountName", e, "TargetUserName");
+        set_text(&mut r, "AccountSid", target_sid);
+        r.long("LogonId", e, "TargetLogonId");
     } else {
-        ("SubjectDomainName", "SubjectUserName", "SubjectUserSid", "SubjectLogonId")
-    };
-    r.copy("AccountDomain", e, dom);
-    r.copy("AccountName", e, name);
-    r.copy("AccountSid", e, sid);
-    r.long("LogonId", e, logon);
+        r.copy("AccountDomain", e, "SubjectDomainName");
+        r.copy("AccountName", e, "SubjectUserName");
+        r.copy("AccountSid", e, "SubjectUserSid");
+        r.long("LogonId", e, "SubjectLogonId");
+    }
     set_path(&mut r, "InitiatingProcessFileName", "InitiatingProcessFolderPath", text(e, "ParentProcessName"));
     r.long("InitiatingProcessId", e, "ProcessId");
     r.copy("InitiatingProcessAccountDomain", e, "SubjectDomainName");
@@ -282,9 +320,22 @@ fn sysmon_network(e: &Event) -> Row {
     r.copy("RemoteUrl", e, &format!("{remote}Hostname"));
     r.copy("LocalIP", e, &format!("{local}Ip"));
     r.long("LocalPort", e, &format!("{local}Port"));
-    r.copy("Protocol", e, "Protocol");
+    // Sysmon writes `tcp` and `udp`; Defender's column holds `Tcp` and `Udp`, and KQL's `==`
+    // is case-sensitive.
+    if let Some(p) = text(e, "Protocol") {
+        r.set("Protocol", Value::from(title_case(&p)));
+    }
     sysmon_initiator(&mut r, e);
     r
+}
+
+/// `tcp` → `Tcp`.
+fn title_case(s: &str) -> String {
+    let mut out = s.to_ascii_lowercase();
+    if let Some(first) = out.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    out
 }
 
 fn sysmon_file(e: &Event) -> Row {
@@ -324,11 +375,28 @@ fn sysmon_registry(e: &Event) -> Row {
                 r.set("PreviousRegistryKey", old);
             }
         }
-    } else {
-        r.copy("RegistryValueData", e, "Details");
+    } else if let Some(details) = text(e, "Details") {
+        r.set("RegistryValueData", Value::from(registry_data(&details)));
     }
     sysmon_initiator(&mut r, e);
     r
+}
+
+/// Sysmon's `Details` as Defender's `RegistryValueData`: Sysmon writes numbers as
+/// `DWORD (0x00000001)` and `QWORD (0xHIGH-0xLOW)`, Defender as decimal text (`1`). Strings, and
+/// Sysmon's `Binary Data` (it does not log the bytes), stay as they are.
+fn registry_data(details: &str) -> String {
+    let hex = |h: &str| u64::from_str_radix(h.trim().strip_prefix("0x")?, 16).ok();
+    let inner = |prefix: &str| details.strip_prefix(prefix)?.strip_suffix(')');
+    if let Some(n) = inner("DWORD (").and_then(hex) {
+        return n.to_string();
+    }
+    if let Some((high, low)) = inner("QWORD (").and_then(|q| q.split_once('-'))
+        && let (Some(h), Some(l)) = (hex(high), hex(low))
+    {
+        return ((h << 32) | l).to_string();
+    }
+    details.to_string()
 }
 
 fn sysmon_image_load(e: &Event) -> Row {
@@ -351,7 +419,8 @@ fn security_logon(e: &Event) -> Row {
     }
     r.copy("AccountDomain", e, "TargetDomainName");
     r.copy("AccountName", e, "TargetUserName");
-    r.copy("AccountSid", e, "TargetUserSid");
+    // A failed logon of an unknown user carries the null SID: the account has no SID to give.
+    set_text(&mut r, "AccountSid", text(e, "TargetUserSid").filter(|s| s != "S-1-0-0"));
     r.long("LogonId", e, "TargetLogonId");
     r.copy("Protocol", e, "AuthenticationPackageName");
     if e.event_id == 4625 {
@@ -366,7 +435,11 @@ fn security_logon(e: &Event) -> Row {
     r.copy("RemoteIP", e, "IpAddress");
     r.long("RemotePort", e, "IpPort");
     set_path(&mut r, "InitiatingProcessFileName", "InitiatingProcessFolderPath", text(e, "ProcessName"));
-    r.long("InitiatingProcessId", e, "ProcessId");
+    // Network logons name no local process: ProcessName `-` and ProcessId `0x0`, which is not a
+    // process (PID 0 is the idle process).
+    if let Some(pid) = e.fields.get_str("ProcessId").and_then(Value::as_i64).filter(|p| *p != 0) {
+        r.set("InitiatingProcessId", Value::Int(pid));
+    }
     r
 }
 
