@@ -110,7 +110,7 @@ fn write_event(w: &mut RowWriter, target: &Target, format: OutputFormat, event: 
             ])
         }
         Target::Normalized(table) => match tables::normalize(event) {
-            Some(row) if std::ptr::eq(row.table, *table) => {
+            Some(row) if row.table.name == table.name => {
                 w.row(row.table.columns.iter().map(|(c, _)| *c).zip(row.values))
             }
             _ => Ok(()),
