@@ -2,7 +2,10 @@
 //! included (a correlation may consume another's alerts).
 
 use crate::correlation::{Alert, Input};
+use crate::logsource::Scope;
+use crate::rule::Rule;
 use crate::ruleset::RuleSet;
+use crate::view::Mapping;
 use taskhunt_events::Event;
 
 /// A correlation that fired, with the detections (indices into the input list) behind it.
@@ -14,12 +17,51 @@ pub struct CorrelationHit {
     pub detections: Vec<usize>,
 }
 
+/// The field mapping under which `rule` saw `event`: that of the logsource target the event
+/// belongs to (a Security 4688 under `process_creation` is seen as a Sysmon process creation).
+fn mapping_of(rule: &Rule, event: &Event) -> Mapping {
+    match &rule.scope {
+        Scope::Targets(targets) => targets
+            .iter()
+            .find(|t| t.channel == &*event.channel && t.event_ids.is_none_or(|ids| ids.contains(&event.event_id)))
+            .map_or(Mapping::Direct, |t| t.mapping),
+        _ => Mapping::Direct,
+    }
+}
+
 impl RuleSet {
-    /// Evaluates all correlations over `detections` (rule index, event). Correlations are run
-    /// in dependency order; one that references itself through a cycle is skipped.
+    /// Whether correlation `ci` only feeds other correlations: some correlation refers to it
+    /// and none of those asks to `generate` its referenced rules as stand-alone rules.
+    pub fn correlation_suppressed(&self, ci: usize) -> bool {
+        let mut referenced = false;
+        for (j, c) in self.correlations.iter().enumerate() {
+            let refers = j != ci && c.rules.iter().any(|r| self.rule_index(r).is_none() && self.correlation_index(r) == Some(ci));
+            if refers {
+                if c.generate {
+                    return false;
+                }
+                referenced = true;
+            }
+        }
+        referenced
+    }
+
+    /// The correlation alerts to report: those of every correlation that is not only an
+    /// intermediate step of another (see [`RuleSet::correlation_suppressed`]).
     pub fn correlate(&self, detections: &[(usize, &Event)]) -> Vec<CorrelationHit> {
+        let suppressed: Vec<bool> = (0..self.correlations.len()).map(|ci| self.correlation_suppressed(ci)).collect();
+        let mut hits = self.correlate_all(detections);
+        hits.retain(|h| !suppressed[h.correlation]);
+        hits
+    }
+
+    /// Evaluates all correlations over `detections` (rule index, event), intermediate ones of a
+    /// chain included. Correlations are run in dependency order; one that references itself
+    /// through a cycle is skipped.
+    pub fn correlate_all(&self, detections: &[(usize, &Event)]) -> Vec<CorrelationHit> {
         let n = self.correlations.len();
         let mut done: Vec<Option<Vec<CorrelationHit>>> = (0..n).map(|_| None).collect();
+        let mappings: Vec<Mapping> = detections.iter().map(|(r, e)| mapping_of(&self.rules[*r], e)).collect();
         // Repeatedly run the correlations whose references are all available.
         loop {
             let mut progressed = false;
@@ -42,7 +84,15 @@ impl RuleSet {
                             let name = self.rules[ri].meta.name.as_deref();
                             for (di, (rule, event)) in detections.iter().enumerate() {
                                 if *rule == ri {
-                                    inputs.push(Input { time: event.timestamp, rule: pos, rule_name: name, event, key: members.len() });
+                                    inputs.push(Input {
+                                        time: event.timestamp,
+                                        rule: pos,
+                                        rule_name: name,
+                                        event,
+                                        mapping: mappings[di],
+                                        group: None,
+                                        key: members.len(),
+                                    });
                                     members.push(vec![di]);
                                 }
                             }
@@ -51,7 +101,15 @@ impl RuleSet {
                             let name = self.correlations[d].meta.name.as_deref();
                             for hit in done[d].iter().flatten() {
                                 let Some(&last) = hit.detections.last() else { continue };
-                                inputs.push(Input { time: hit.alert.last, rule: pos, rule_name: name, event: detections[last].1, key: members.len() });
+                                inputs.push(Input {
+                                    time: hit.alert.last,
+                                    rule: pos,
+                                    rule_name: name,
+                                    event: detections[last].1,
+                                    mapping: mappings[last],
+                                    group: Some(&hit.alert.group),
+                                    key: members.len(),
+                                });
                                 members.push(hit.detections.clone());
                             }
                         }
