@@ -1,0 +1,198 @@
+//! Events → Arrow record batches: the normalized tables (Defender names and types) and the raw
+//! per-source tables (original field names, all text), registered in a DataFusion context.
+
+use datafusion::arrow::array::{ArrayRef, Int64Builder, StringBuilder, TimestampNanosecondBuilder};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::record_batch::RecordBatch;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use taskhunt_events::tables::{self, ColumnType, RAW_TABLES, TableSchema};
+use taskhunt_events::{Event, Value};
+
+/// Rows per Arrow batch.
+const BATCH_ROWS: usize = 64 * 1024;
+
+pub fn timestamp_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))
+}
+
+fn arrow_type(t: ColumnType) -> DataType {
+    match t {
+        ColumnType::Timestamp => timestamp_type(),
+        ColumnType::String => DataType::Utf8,
+        ColumnType::Long => DataType::Int64,
+    }
+}
+
+pub fn normalized_schema(t: &TableSchema) -> SchemaRef {
+    Arc::new(Schema::new(t.columns.iter().map(|(n, ty)| Field::new(*n, arrow_type(*ty), true)).collect::<Vec<_>>()))
+}
+
+enum ColumnBuilder {
+    Ts(TimestampNanosecondBuilder),
+    Str(StringBuilder),
+    Long(Int64Builder),
+}
+
+impl ColumnBuilder {
+    fn new(t: &DataType) -> ColumnBuilder {
+        match t {
+            DataType::Timestamp(..) => ColumnBuilder::Ts(TimestampNanosecondBuilder::new().with_timezone("UTC")),
+            DataType::Int64 => ColumnBuilder::Long(Int64Builder::new()),
+            _ => ColumnBuilder::Str(StringBuilder::new()),
+        }
+    }
+
+    fn push(&mut self, v: Option<&Value>) {
+        match self {
+            ColumnBuilder::Ts(b) => b.append_option(
+                v.and_then(|v| taskhunt_events::Timestamp::parse(&v.to_text())).map(|t| t.unix_nanos() as i64),
+            ),
+            ColumnBuilder::Long(b) => b.append_option(v.and_then(Value::as_i64)),
+            ColumnBuilder::Str(b) => b.append_option(v.filter(|v| !v.is_null()).map(|v| v.to_text())),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            ColumnBuilder::Ts(b) => Arc::new(b.finish()),
+            ColumnBuilder::Long(b) => Arc::new(b.finish()),
+            ColumnBuilder::Str(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// Accumulates rows of one table into batches.
+struct TableBuilder {
+    schema: SchemaRef,
+    columns: Vec<ColumnBuilder>,
+    rows: usize,
+    batches: Vec<RecordBatch>,
+}
+
+impl TableBuilder {
+    fn new(schema: SchemaRef) -> Self {
+        let columns = schema.fields().iter().map(|f| ColumnBuilder::new(f.data_type())).collect();
+        TableBuilder { schema, columns, rows: 0, batches: Vec::new() }
+    }
+
+    fn push_row(&mut self, values: &[Option<&Value>]) {
+        for (c, v) in self.columns.iter_mut().zip(values) {
+            c.push(*v);
+        }
+        self.rows += 1;
+        if self.rows == BATCH_ROWS {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.rows == 0 {
+            return;
+        }
+        let arrays: Vec<ArrayRef> = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
+        // Builders and schema always agree in count and type, so this cannot fail.
+        if let Ok(b) = RecordBatch::try_new(self.schema.clone(), arrays) {
+            self.batches.push(b);
+        }
+        self.rows = 0;
+    }
+}
+
+/// Every table built from a set of events.
+#[derive(Default)]
+pub struct Catalog {
+    pub tables: BTreeMap<String, (SchemaRef, Vec<RecordBatch>)>,
+}
+
+/// Raw tables are built in two passes: their columns are the union of the field names seen.
+#[derive(Default)]
+pub struct CatalogBuilder {
+    normalized: BTreeMap<&'static str, TableBuilder>,
+    raw: BTreeMap<&'static str, Vec<Event>>,
+}
+
+const RAW_FIXED: &[&str] = &["_time", "Computer", "Channel", "Provider_Name", "EventID", "EventCode", "EventRecordID", "source"];
+
+impl CatalogBuilder {
+    pub fn new() -> Self {
+        let mut b = CatalogBuilder::default();
+        for t in tables::TABLES {
+            b.normalized.insert(t.name, TableBuilder::new(normalized_schema(t)));
+        }
+        b
+    }
+
+    pub fn add(&mut self, event: &Event) {
+        if let Some(row) = tables::normalize(event)
+            && let Some(t) = self.normalized.get_mut(row.table.name)
+        {
+            let values: Vec<Option<&Value>> = row.values.iter().map(|v| (!v.is_null()).then_some(v)).collect();
+            t.push_row(&values);
+        }
+        self.raw.entry(tables::raw_table(event)).or_default().push(event.clone());
+    }
+
+    pub fn finish(mut self) -> Catalog {
+        let mut catalog = Catalog::default();
+        for (name, mut t) in std::mem::take(&mut self.normalized) {
+            t.flush();
+            catalog.tables.insert(name.to_string(), (t.schema.clone(), t.batches));
+        }
+        let mut all_raw: Vec<&Event> = Vec::new();
+        let raw = std::mem::take(&mut self.raw);
+        for name in RAW_TABLES {
+            let events = raw.get(name).map(Vec::as_slice).unwrap_or(&[]);
+            catalog.tables.insert(name.to_string(), raw_table(events.iter()));
+            all_raw.extend(events.iter());
+        }
+        // `main` holds every event, as Splunk's default index would.
+        all_raw.sort_by_key(|e| e.timestamp);
+        catalog.tables.insert("main".to_string(), raw_table(all_raw.into_iter()));
+        catalog
+    }
+}
+
+fn raw_table<'a>(events: impl Iterator<Item = &'a Event> + Clone) -> (SchemaRef, Vec<RecordBatch>) {
+    let mut names: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for e in events.clone() {
+        for (n, _) in e.fields.iter() {
+            let s = n.as_str();
+            if !RAW_FIXED.contains(&s) && seen.insert(s) {
+                names.push(s.to_string());
+            }
+        }
+    }
+    let mut fields = vec![
+        Field::new("_time", timestamp_type(), false),
+        Field::new("Computer", DataType::Utf8, true),
+        Field::new("Channel", DataType::Utf8, true),
+        Field::new("Provider_Name", DataType::Utf8, true),
+        Field::new("EventID", DataType::Int64, false),
+        Field::new("EventCode", DataType::Int64, false),
+        Field::new("EventRecordID", DataType::Int64, true),
+        Field::new("source", DataType::Utf8, true),
+    ];
+    fields.extend(names.iter().map(|n| Field::new(n, DataType::Utf8, true)));
+    let schema: SchemaRef = Arc::new(Schema::new(fields));
+    let mut tb = TableBuilder::new(schema.clone());
+    for e in events {
+        let ts = Value::from(e.timestamp.to_string());
+        let head = [
+            Some(ts),
+            Some(Value::from(&*e.computer)),
+            Some(Value::from(&*e.channel)),
+            Some(Value::from(&*e.provider)),
+            Some(Value::Int(e.event_id as i64)),
+            Some(Value::Int(e.event_id as i64)),
+            Some(Value::Int(e.record_id as i64)),
+            Some(Value::from(e.source.path.to_string_lossy().into_owned())),
+        ];
+        let mut row: Vec<Option<&Value>> = head.iter().map(Option::as_ref).collect();
+        row.extend(names.iter().map(|n| e.fields.get_str(n)));
+        tb.push_row(&row);
+    }
+    tb.flush();
+    (schema, tb.batches)
+}

@@ -1,0 +1,135 @@
+//! The query engine: a DataFusion session over a [`Catalog`], running KQL, SPL or SQL.
+
+use crate::catalog::Catalog;
+use crate::error::QueryError;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use std::sync::Arc;
+use taskhunt_events::Timestamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Kql,
+    Spl,
+    Sql,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.to_ascii_lowercase().as_str() {
+            "kql" | "kusto" => Some(Lang::Kql),
+            "spl" | "splunk" => Some(Lang::Spl),
+            "sql" => Some(Lang::Sql),
+            _ => None,
+        }
+    }
+
+    /// Guesses the language of a query: SQL starts with SELECT/WITH; SPL starts with a search
+    /// (`index=`, `field=value`, `search`, `|`); KQL starts with a table name then `|`.
+    pub fn detect(q: &str) -> Lang {
+        let t = strip_comments(q);
+        let t = t.trim_start();
+        let first: String = t.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let lower = first.to_ascii_lowercase();
+        if lower == "select" || lower == "with" {
+            return Lang::Sql;
+        }
+        if lower == "let" {
+            return Lang::Kql;
+        }
+        if t.starts_with('|') || lower == "search" || lower == "index" || lower == "sourcetype" || lower == "source" {
+            return Lang::Spl;
+        }
+        let rest = t[first.len()..].trim_start();
+        if rest.starts_with('=') || rest.starts_with("!=") {
+            return Lang::Spl;
+        }
+        Lang::Kql
+    }
+}
+
+fn strip_comments(q: &str) -> String {
+    q.lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            !(t.starts_with("//") || t.starts_with("--") || t.starts_with('#') || t.starts_with("```"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub struct Engine {
+    pub ctx: SessionContext,
+    runtime: tokio::runtime::Runtime,
+    /// The query's `now` (`ago()`, `now()`): settable for reproducible hunts over old logs.
+    pub now: Timestamp,
+}
+
+impl Engine {
+    pub fn new(catalog: Catalog, now: Timestamp) -> Result<Engine, QueryError> {
+        // Table and column names keep their case (DeviceProcessEvents, CommandLine), as hunters
+        // write them; DataFusion would otherwise lowercase unquoted identifiers.
+        let config = SessionConfig::new()
+            .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .set_bool("datafusion.sql_parser.enable_ident_normalization", false);
+        let ctx = SessionContext::new_with_config(config);
+        for (name, (schema, batches)) in catalog.tables {
+            let table = MemTable::try_new(schema, vec![batches])?;
+            ctx.register_table(datafusion::common::TableReference::bare(name.clone()), Arc::new(table))?;
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| QueryError::plain(format!("cannot start the query runtime: {e}")))?;
+        Ok(Engine { ctx, runtime, now })
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
+    /// Plans `text` in `lang` into a DataFrame (nothing runs yet).
+    pub fn plan(&self, lang: Lang, text: &str) -> Result<DataFrame, QueryError> {
+        match lang {
+            Lang::Sql => self.block_on(self.ctx.sql(text)).map_err(QueryError::from),
+            Lang::Kql => crate::kql::plan(self, text),
+            Lang::Spl => crate::spl::plan(self, text),
+        }
+    }
+
+    pub fn run(&self, lang: Lang, text: &str) -> Result<Vec<RecordBatch>, QueryError> {
+        let df = self.plan(lang, text)?;
+        self.block_on(df.collect()).map_err(QueryError::from)
+    }
+
+    pub fn table(&self, name: &str) -> Option<DataFrame> {
+        self.block_on(self.ctx.table(name)).ok()
+    }
+
+    pub fn table_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .ctx
+            .catalog("datafusion")
+            .and_then(|c| c.schema("public"))
+            .map(|s| s.table_names())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_languages() {
+        assert_eq!(Lang::detect("DeviceProcessEvents\n| where ProcessCommandLine contains \"-enc\""), Lang::Kql);
+        assert_eq!(Lang::detect("index=sysmon Image=\"*rundll32.exe\"\n| stats count by Computer, CommandLine"), Lang::Spl);
+        assert_eq!(Lang::detect("SELECT * FROM sysmon"), Lang::Sql);
+        assert_eq!(Lang::detect("// title: x\nlet a = 1;\nT | take 1"), Lang::Kql);
+        assert_eq!(Lang::detect("EventCode=4698"), Lang::Spl);
+    }
+}

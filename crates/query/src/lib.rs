@@ -1,0 +1,16 @@
+//! taskhunt-query: hunts in KQL, SPL and SQL over the normalized tables, on Apache DataFusion.
+//!
+//! Events become Arrow tables ([`catalog`]); an [`engine::Engine`] registers them in a DataFusion
+//! session. KQL ([`kql`]) and SPL ([`spl`]) are parsed into our own syntax trees and planned with
+//! the DataFrame / logical-plan API (never rewritten into SQL text); SQL goes to DataFusion's
+//! own parser.
+
+pub mod catalog;
+pub mod engine;
+pub mod error;
+pub mod kql;
+pub mod spl;
+
+pub use catalog::{Catalog, CatalogBuilder};
+pub use engine::{Engine, Lang};
+pub use error::QueryError;

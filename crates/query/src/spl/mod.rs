@@ -1,0 +1,8 @@
+//! SPL front end: parse, then plan onto DataFusion's DataFrame API.
+use crate::engine::Engine;
+use crate::error::QueryError;
+use datafusion::prelude::DataFrame;
+
+pub fn plan(_engine: &Engine, _text: &str) -> Result<DataFrame, QueryError> {
+    Err(QueryError::plain("SPL is not available yet"))
+}
