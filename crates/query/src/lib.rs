@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod engine;
 pub mod error;
+pub mod hunts;
 pub mod kql;
 pub mod spl;
 

@@ -31,3 +31,26 @@ fn sql_counts_match_the_corpus() {
     let err = engine.run(Lang::Sql, "SELECT nope FROM sysmon").unwrap_err();
     assert!(err.message.contains("nope"), "{err}");
 }
+
+#[test]
+fn sql_hunt_pack_runs_on_the_corpus() {
+    let Some(dir) = taskhunt_events::testing::evtx_samples("sql_hunt_pack_runs_on_the_corpus") else { return };
+    let mut events = Vec::new();
+    taskhunt_events::read_paths(&[dir], &Default::default(), |b| events.extend(b.events), |_, _| {});
+    // Independent tally: task registrations/updates whose XML names a user-writable folder.
+    let expected = events
+        .iter()
+        .filter(|e| &*e.channel == "Security" && (e.event_id == 4698 || e.event_id == 4702))
+        .filter(|e| {
+            let xml = e.text("TaskContent").or_else(|| e.text("TaskContentNew")).unwrap_or_default().to_lowercase();
+            ["\\temp\\", "\\appdata\\", "\\programdata\\", "\\users\\public\\"].iter().any(|p| xml.contains(p))
+        })
+        .count();
+    assert!(expected > 0);
+    let mut b = CatalogBuilder::new();
+    events.iter().for_each(|e| b.add(e));
+    let engine = Engine::new(b.finish(), taskhunt_events::Timestamp::from_ticks(0)).unwrap();
+    let hunt = taskhunt_query::hunts::find("tasks-from-public-folders").unwrap();
+    let rows: usize = engine.run(hunt.lang, &hunt.text).unwrap().iter().map(|b| b.num_rows()).sum();
+    assert_eq!(rows, expected);
+}
