@@ -12,8 +12,11 @@ use std::net::IpAddr;
 /// Most variants one value may expand into (windash on a long command line multiplies by 5
 /// per dash); beyond it the rule is rejected rather than eating memory.
 pub const MAX_VARIANTS: usize = 4096;
-/// Compiled size limit for one regular expression.
-pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// Compiled size limit for one regular expression (the regex crate's own default). Unicode
+/// classes are large: SigmaHQ's `-k\s\w{1,64}` (svchost flags) compiles to about 4 MiB.
+pub const REGEX_SIZE_LIMIT: usize = 10 << 20;
+/// Steps the backtracking engine may take on one value before giving up (no match).
+pub const BACKTRACK_LIMIT: usize = 100_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Modifier {
@@ -187,10 +190,13 @@ pub fn compile(
         // The specification forbids it; it still means what it says, so accept it.
     }
     let cased = has(Cased);
+    // A field reference takes contains/startswith/endswith as pySigma does: they apply to the
+    // referenced field's value.
     let comparison: Vec<Modifier> = modifiers
         .iter()
         .copied()
         .filter(|m| matches!(m, Contains | StartsWith | EndsWith | Re | Cidr | Exists | FieldRef | Gt | Gte | Lt | Lte))
+        .filter(|m| !(has(FieldRef) && matches!(m, Contains | StartsWith | EndsWith)))
         .collect();
     if comparison.len() > 1 {
         return Err(format!("modifiers {comparison:?} cannot be combined"));
@@ -219,6 +225,9 @@ pub fn compile(
         all,
         missing_placeholders: Vec::new(),
     };
+    if has(Neq) && (field.is_none() || has(Exists)) {
+        return Err("`neq` needs a field and a value to differ from".into());
+    }
     for value in values {
         // Special values first.
         if has(Exists) {
@@ -255,11 +264,13 @@ pub fn compile(
             continue;
         }
         if has(FieldRef) {
-            out.values.push(vec![ValueTest::FieldRef {
-                other: text,
-                kind: RefKind::Exact,
-                fold: !cased,
-            }]);
+            let kind = match (has(Contains) || (has(StartsWith) && has(EndsWith)), has(StartsWith), has(EndsWith)) {
+                (true, _, _) => RefKind::Contains,
+                (false, true, _) => RefKind::Prefix,
+                (false, _, true) => RefKind::Suffix,
+                _ => RefKind::Exact,
+            };
+            out.values.push(vec![ValueTest::FieldRef { other: text, kind, fold: !cased }]);
             continue;
         }
         if has(Re) {
@@ -310,9 +321,14 @@ pub fn compile(
         let tests: Vec<ValueTest> = variant_pieces
             .into_iter()
             .map(|p| ValueTest::Str { m: StrMatch::compile(p, fold), fold })
-            .map(|t| if has(Neq) { ValueTest::Not(Box::new(t)) } else { t })
             .collect();
         out.values.push(tests);
+    }
+    if has(Neq) {
+        // "The field is different from the specified values": from every one of them and every
+        // spelling of each, so each test is negated and the negations are ANDed.
+        out.values = out.values.into_iter().flatten().map(|t| vec![ValueTest::Not(Box::new(t))]).collect();
+        out.all = true;
     }
     Ok(out)
 }
@@ -341,8 +357,17 @@ fn compile_regex(pattern: &str, i: bool, m: bool, s: bool) -> Result<ValueTest, 
     let full = if flags.is_empty() { pattern.to_string() } else { format!("(?{flags}){pattern}") };
     match regex::RegexBuilder::new(&full).size_limit(REGEX_SIZE_LIMIT).build() {
         Ok(r) => Ok(ValueTest::Regex(Regex::Fast(r))),
-        Err(fast_err) => match fancy_regex::RegexBuilder::new(&full).backtrack_limit(100_000).build() {
-            // Only patterns the fast engine cannot express go to the backtracking one.
+        // Too big is too big for either engine (the backtracking one delegates to the same).
+        Err(regex::Error::CompiledTooBig(limit)) => {
+            Err(format!("regular expression {pattern:?} compiles to more than {limit} bytes"))
+        }
+        // Only patterns the fast engine cannot express (look-around, back-references) go to the
+        // backtracking one.
+        Err(fast_err) => match fancy_regex::RegexBuilder::new(&full)
+            .backtrack_limit(BACKTRACK_LIMIT)
+            .delegate_size_limit(REGEX_SIZE_LIMIT)
+            .build()
+        {
             Ok(r) => Ok(ValueTest::Regex(Regex::Backtracking(r))),
             Err(_) => Err(format!("invalid regular expression {pattern:?}: {fast_err}")),
         },
@@ -417,13 +442,20 @@ pub fn windash(value: &str) -> Vec<String> {
     out.into_iter().map(|v| v.into_iter().collect()).collect()
 }
 
-/// Replaces `%name%` placeholders with their configured values (every combination).
+/// Replaces `%name%` placeholders with their configured values (every combination). `\%` is a
+/// plain percent sign (the specification's `\%plain%name%`: `%plain` text, `%name%` placeholder).
 fn expand(values: &[String], placeholders: Option<&Placeholders>, missing: &mut Vec<String>) -> Vec<String> {
     let mut out = Vec::new();
     for v in values {
         let mut partial = vec![String::new()];
         let mut rest = v.as_str();
         while let Some(start) = rest.find('%') {
+            if rest[..start].ends_with('\\') {
+                let plain = format!("{}%", &rest[..start - 1]);
+                partial.iter_mut().for_each(|p| p.push_str(&plain));
+                rest = &rest[start + 1..];
+                continue;
+            }
             let Some(len) = rest[start + 1..].find('%') else { break };
             let name = &rest[start + 1..start + 1 + len];
             let prefix = &rest[..start];

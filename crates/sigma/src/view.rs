@@ -82,13 +82,24 @@ impl<'e> View<'e> {
                 "IntegrityLevel",
                 f("MandatoryLabel").and_then(|l| integrity_name(&l.to_text())).map(Value::from),
             );
-            let user = match (f("SubjectDomainName"), f("SubjectUserName")) {
-                (Some(d), Some(u)) => Some(Value::from(format!("{}\\{}", d.to_text(), u.to_text()))),
-                (None, Some(u)) => Some(u.clone()),
+            // The new process runs as the "Target Subject" when the creator started it under
+            // another account, and as the creator ("Subject") otherwise (Target is then the
+            // null SID). Sysmon names the service accounts NT AUTHORITY\...; a 4688 names SYSTEM
+            // after the computer account, so those are taken from the SID.
+            let target = f("TargetUserSid").is_some_and(|s| {
+                let s = s.to_text();
+                !s.is_empty() && s != "S-1-0-0" && s != "-"
+            });
+            let side = if target { "Target" } else { "Subject" };
+            let part = |name: &str| f(&format!("{side}{name}"));
+            let user = match (part("UserSid").and_then(|s| service_account(&s.to_text())), part("DomainName"), part("UserName")) {
+                (Some(known), _, _) => Some(Value::from(known)),
+                (None, Some(d), Some(u)) => Some(Value::from(format!("{}\\{}", d.to_text(), u.to_text()))),
+                (None, None, Some(u)) => Some(u.clone()),
                 _ => None,
             };
             put("User", user);
-            put("LogonId", f("SubjectLogonId").cloned());
+            put("LogonId", part("LogonId").cloned());
         }
         View {
             event,
@@ -167,6 +178,16 @@ fn pair(v: &Value) -> (Box<str>, Box<str>) {
     let text = v.to_text();
     let lower = text.to_lowercase();
     (text.into_owned().into_boxed_str(), lower.into_boxed_str())
+}
+
+/// The names Sysmon reports for the built-in service accounts.
+fn service_account(sid: &str) -> Option<&'static str> {
+    Some(match sid.trim().to_ascii_uppercase().as_str() {
+        "S-1-5-18" => "NT AUTHORITY\\SYSTEM",
+        "S-1-5-19" => "NT AUTHORITY\\LOCAL SERVICE",
+        "S-1-5-20" => "NT AUTHORITY\\NETWORK SERVICE",
+        _ => return None,
+    })
 }
 
 /// Sysmon's integrity level names for the mandatory-label SIDs of 4688.
