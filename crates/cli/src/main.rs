@@ -38,6 +38,8 @@ enum Command {
     Events(commands::events::EventsArgs),
     /// Run Sigma rules (built-in scheduled-task pack and your own) over telemetry.
     Detect(commands::detect::DetectArgs),
+    /// Hunt with KQL, SPL or SQL over telemetry (tables as in Microsoft Defender and raw per source).
+    Query(commands::query::QueryArgs),
     /// List or lint Sigma rules.
     #[command(subcommand)]
     Rules(commands::rules::RulesCommand),
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Events(args) => commands::events::run(args),
         Command::Detect(args) => commands::detect::run(args),
         Command::Rules(cmd) => commands::rules::run(cmd),
+        Command::Query(args) => commands::query::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "taskhunt", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)

@@ -26,6 +26,7 @@ pub struct RowWriter {
     format: OutputFormat,
     columns: Vec<String>,
     held: Vec<Vec<(usize, Value)>>,
+    wide: bool,
 }
 
 impl RowWriter {
@@ -35,7 +36,14 @@ impl RowWriter {
             format,
             columns,
             held: Vec::new(),
+            wide: false,
         }
+    }
+
+    /// Terminal tables show every cell in full.
+    pub fn wide(mut self) -> Self {
+        self.wide = true;
+        self
     }
 
     fn column(&mut self, name: &str) -> usize {
@@ -113,10 +121,9 @@ impl RowWriter {
             }
             OutputFormat::Table => {
                 let n = self.columns.len();
-                let rows: Vec<Vec<String>> = held
-                    .iter()
-                    .map(|r| grid(r, n).into_iter().map(|c| cut(&terminal_safe(&c))).collect())
-                    .collect();
+                let wide = self.wide;
+                let fit = |c: &str| if wide { terminal_safe(c).into_owned() } else { cut(&terminal_safe(c)) };
+                let rows: Vec<Vec<String>> = held.iter().map(|r| grid(r, n).iter().map(|c| fit(c)).collect()).collect();
                 // Columns that are empty in every row are left out: normalized tables are wide.
                 let keep: Vec<usize> = (0..n).filter(|&i| rows.iter().any(|r| !r[i].is_empty())).collect();
                 let header: Vec<String> = self.columns.iter().map(|c| cut(&terminal_safe(c))).collect();

@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod hunts;
 pub mod kql;
 pub mod spl;
@@ -15,3 +16,6 @@ pub mod spl;
 pub use catalog::{Catalog, CatalogBuilder};
 pub use engine::{Engine, Lang};
 pub use error::QueryError;
+
+/// The Arrow version the tables use (DataFusion's), for callers that read results.
+pub use datafusion::arrow;

@@ -1,3 +1,4 @@
 pub mod detect;
 pub mod events;
+pub mod query;
 pub mod rules;
