@@ -293,6 +293,12 @@ pub fn compile(
             variants = expand(&variants, placeholders, &mut out.missing_placeholders);
         }
         if has(Windash) {
+            // Checked before expanding: 5 spellings per flag grow fast, and a partial expansion
+            // would silently miss spellings.
+            let total = variants.iter().map(|v| 5f64.powi(flag_dashes(&v.chars().collect::<Vec<_>>()).len() as i32)).sum::<f64>();
+            if total > MAX_VARIANTS as f64 {
+                return Err(format!("windash expands {text:?} into {total} variants (limit {MAX_VARIANTS})"));
+            }
             variants = variants.iter().flat_map(|v| windash(v)).collect();
         }
         let encoded = has(Base64) || has(Base64Offset);
@@ -415,19 +421,9 @@ pub fn base64_offsets(bytes: &[u8]) -> Vec<String> {
 pub fn windash(value: &str) -> Vec<String> {
     const DASHES: [char; 5] = ['-', '/', '\u{2013}', '\u{2014}', '\u{2015}'];
     let chars: Vec<char> = value.chars().collect();
-    let is_word = |c: char| c.is_alphanumeric() || c == '_';
-    let positions: Vec<usize> = (0..chars.len())
-        .filter(|&i| {
-            (chars[i] == '-' || chars[i] == '/')
-                && (i == 0 || !is_word(chars[i - 1]))
-                && chars.get(i + 1).is_some_and(|&c| is_word(c))
-        })
-        .collect();
+    let positions = flag_dashes(&chars);
     let mut out = vec![chars.clone()];
     for &p in &positions {
-        if out.len() * DASHES.len() > MAX_VARIANTS {
-            break;
-        }
         out = out
             .into_iter()
             .flat_map(|v| {
@@ -440,6 +436,16 @@ pub fn windash(value: &str) -> Vec<String> {
             .collect();
     }
     out.into_iter().map(|v| v.into_iter().collect()).collect()
+}
+
+/// Positions of the `-` and `/` that start a flag (`\B[-/]\b`).
+fn flag_dashes(chars: &[char]) -> Vec<usize> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    (0..chars.len())
+        .filter(|&i| {
+            (chars[i] == '-' || chars[i] == '/') && (i == 0 || !is_word(chars[i - 1])) && chars.get(i + 1).is_some_and(|&c| is_word(c))
+        })
+        .collect()
 }
 
 /// Replaces `%name%` placeholders with their configured values (every combination). `\%` is a

@@ -689,6 +689,8 @@ fn bad_rules_are_errors_with_file_and_line_and_the_rest_load() {
     let unknown_modifier = rule_text(PROC, "    selection:\n        Image|endswith: x\n        CommandLine|contans: 'alpha'\n    condition: selection");
     let invalid_regex = rule_text(PROC, "    selection:\n        CommandLine|re: 'a(b'\n    condition: selection");
     let missing_identifier = rule_text(PROC, "    selection:\n        CommandLine: 'alpha'\n    condition: selection and not filter");
+    // Six flags: 5^6 = 15625 spellings, over the 4096 a value may expand into.
+    let windash_bomb = rule_text(PROC, "    selection:\n        CommandLine|windash|contains: ' -a -b -c -d -e -f'\n    condition: selection");
     let too_big = rule_text(PROC, "    selection:\n        CommandLine|re: '\\w{1000}'\n    condition: selection");
     let malformed = "title: broken\nlogsource:\n    category: process_creation\ndetection:\n    selection:\n        Image: 'x\n    condition: selection\n";
     let bad_indent = "title: broken\nlogsource:\n    category: process_creation\ndetection:\n    selection:\n        Image: x\n      CommandLine: y\n    condition: selection\n";
@@ -698,6 +700,7 @@ fn bad_rules_are_errors_with_file_and_line_and_the_rest_load() {
         Source::Text { name: "invalid_regex.yml", text: &invalid_regex },
         Source::Text { name: "missing_identifier.yml", text: &missing_identifier },
         Source::Text { name: "too_big.yml", text: &too_big },
+        Source::Text { name: "windash_bomb.yml", text: &windash_bomb },
         Source::Text { name: "malformed.yml", text: malformed },
         Source::Text { name: "bad_indent.yml", text: bad_indent },
     ];
@@ -718,6 +721,9 @@ fn bad_rules_are_errors_with_file_and_line_and_the_rest_load() {
     let e = error("too_big.yml");
     assert_eq!(e.line, Some(8), "{e}");
     assert!(e.message.contains("compiles to more than"), "{e}");
+    let e = error("windash_bomb.yml");
+    assert_eq!(e.line, Some(8), "{e}");
+    assert!(e.message.contains("15625"), "{e}");
     let e = error("missing_identifier.yml");
     assert_eq!(e.line, Some(9), "{e}");
     assert!(e.message.contains("filter"), "{e}");
