@@ -6,6 +6,7 @@
 //! each one is, [`powershell`] peels encoded PowerShell, [`lineage`] builds process trees and
 //! ties processes to the tasks that started them, and [`inventory`] audits tasks over time.
 
+pub mod lineage;
 pub mod model;
 pub mod powershell;
 pub mod schtasks;
