@@ -1,6 +1,12 @@
 //! taskhunt-correlate: from a task to its network traffic, as one scored incident.
 //!
-//! [`domains`] says how rare a domain is, [`beacon`] how periodic a connection series is.
+//! [`incident::build`] ties each task (from `taskhunt-tasks`) to the process chain that created
+//! it, the processes it ran, their [`activity`] (files, registry, DNS, network), rare
+//! [`domains`] and [`beacon`]s, and the Sigma detections among those events.
 
+pub mod activity;
 pub mod beacon;
 pub mod domains;
+pub mod incident;
+
+pub use incident::{Config, Incident, build};

@@ -7,9 +7,13 @@
 //! ties processes to the tasks that started them, and [`inventory`] audits tasks over time.
 
 pub mod lineage;
+pub mod describe;
+pub mod inventory;
 pub mod model;
 pub mod powershell;
 pub mod schtasks;
+pub mod score;
+pub mod sources;
 pub mod xml;
 
 pub use model::{Action, Origin, OriginKind, Principal, Registration, Settings, TaskDefinition, Trigger, TriggerKind};
