@@ -38,6 +38,10 @@ enum Command {
     Events(commands::events::EventsArgs),
     /// Run Sigma rules (built-in scheduled-task pack and your own) over telemetry.
     Detect(commands::detect::DetectArgs),
+    /// The scheduled-task inventory: every task per host, scored with reasons; audit a baseline.
+    Tasks(commands::tasks::TasksArgs),
+    /// Decode an -EncodedCommand or obfuscated PowerShell command line, layer by layer, with IOCs.
+    Decode(commands::decode::DecodeArgs),
     /// Hunt with KQL, SPL or SQL over telemetry (tables as in Microsoft Defender and raw per source).
     Query(commands::query::QueryArgs),
     /// List or lint Sigma rules.
@@ -61,6 +65,8 @@ fn main() -> ExitCode {
         Command::Detect(args) => commands::detect::run(args),
         Command::Rules(cmd) => commands::rules::run(cmd),
         Command::Query(args) => commands::query::run(args),
+        Command::Tasks(args) => commands::tasks::run(args),
+        Command::Decode(args) => commands::decode::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "taskhunt", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)

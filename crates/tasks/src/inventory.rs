@@ -14,8 +14,14 @@ use taskhunt_events::{Event, Timestamp, Value};
 #[derive(Debug, Default)]
 pub struct RemoteEvidence {
     network_logons: HashMap<(String, u64), String>,
-    atsvc: HashMap<(String, u64), String>,
+    /// Per host: (time, logon id, evidence) of each 5145 on IPC$\atsvc.
+    atsvc: HashMap<String, Vec<(Timestamp, Option<u64>, String)>>,
 }
+
+/// An ATSVC pipe access this close before a task registration is taken as its transport even
+/// when the logon ids differ (Impacket's atexec binds the pipe in one SMB session and the
+/// registration arrives in another).
+const ATSVC_WINDOW_TICKS: i64 = 60 * 10_000_000;
 
 fn logon_id(v: Option<&Value>) -> Option<u64> {
     v.and_then(Value::as_u64)
@@ -26,7 +32,7 @@ impl RemoteEvidence {
         if &*e.channel != "Security" {
             return;
         }
-        let host = e.computer.to_string();
+        let host = e.computer.to_ascii_lowercase();
         match e.event_id {
             4624 if e.fields.get_str("LogonType").and_then(Value::as_i64) == Some(3) => {
                 if let Some(id) = logon_id(e.fields.get_str("TargetLogonId")) {
@@ -37,23 +43,42 @@ impl RemoteEvidence {
             5145 => {
                 let share = e.text("ShareName").unwrap_or_default().to_ascii_lowercase();
                 let target = e.text("RelativeTargetName").unwrap_or_default().to_ascii_lowercase();
-                if share.ends_with("ipc$")
-                    && target == "atsvc"
-                    && let Some(id) = logon_id(e.fields.get_str("SubjectLogonId"))
-                {
-                    self.atsvc.insert((host, id), format!("ATSVC pipe opened over IPC$ (5145) [{}]", e.report_id()));
+                if share.ends_with("ipc$") && target == "atsvc" {
+                    let ip = e.text("IpAddress").map(|s| s.into_owned()).unwrap_or_else(|| "?".into());
+                    let id = logon_id(e.fields.get_str("SubjectLogonId"));
+                    self.atsvc.entry(host).or_default().push((e.timestamp, id, format!("ATSVC pipe opened over IPC$ from {ip} (5145) [{}]", e.report_id())));
                 }
             }
             _ => {}
         }
     }
 
-    /// Evidence that the task was created remotely, joined on host and logon id.
-    pub fn for_task(&self, host: &str, logon: Option<&str>) -> Option<String> {
-        let id = Value::from(logon?).as_u64()?;
-        let key = (host.to_string(), id);
-        let parts: Vec<&String> = [self.network_logons.get(&key), self.atsvc.get(&key)].into_iter().flatten().collect();
-        (!parts.is_empty()).then(|| format!("logon id {:#x}: {}", id, parts.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; ")))
+    /// Evidence that the task was created remotely: a network logon with the task event's logon
+    /// id, and an ATSVC pipe access with that logon id or just before the registration.
+    pub fn for_task(&self, host: &str, logon: Option<&str>, at: Option<Timestamp>) -> Option<String> {
+        let id = logon.and_then(|l| Value::from(l).as_u64());
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(id) = id
+            && let Some(l) = self.network_logons.get(&(host.to_string(), id))
+        {
+            parts.push(l.clone());
+        }
+        let pipe = self.atsvc.get(host).and_then(|v| {
+            v.iter().find(|(t, pid, _)| {
+                (id.is_some() && *pid == id) || at.is_some_and(|at| *t <= at && at.ticks() - t.ticks() <= ATSVC_WINDOW_TICKS)
+            })
+        });
+        if let Some((t, _, ev)) = pipe {
+            let when = at.map(|at| format!(", {:.1} s before the registration", (at.ticks() - t.ticks()) as f64 / 1e7)).unwrap_or_default();
+            parts.push(format!("{ev}{when}"));
+        }
+        if parts.is_empty() {
+            return None;
+        }
+        Some(match id {
+            Some(id) => format!("logon id {id:#x}: {}", parts.join("; ")),
+            None => parts.join("; "),
+        })
     }
 }
 
@@ -108,7 +133,7 @@ pub fn build(records: Vec<TaskRecord>, remote: &RemoteEvidence, resolve: &Proces
         }
         let origin_def = recs.iter().find_map(|r| r.definition.as_ref().filter(|d| d.origin.account.is_some() || d.origin.logon_id.is_some()));
         ctx.remote = recs.iter().filter_map(|r| r.definition.as_ref()).find_map(|d| {
-            remote.for_task(&first.host, d.origin.logon_id.as_deref()).or_else(|| {
+            remote.for_task(&first.host.to_ascii_lowercase(), d.origin.logon_id.as_deref(), d.origin.time).or_else(|| {
                 (d.origin.remote == Some(true)).then(|| match &d.origin.host {
                     Some(from) if !from.eq_ignore_ascii_case(&first.host) => format!("created from {from}"),
                     _ => "registered by a remote RPC client".to_string(),
@@ -153,6 +178,20 @@ pub fn build(records: Vec<TaskRecord>, remote: &RemoteEvidence, resolve: &Proces
     }
     out.sort_by(|a, b| b.score.cmp(&a.score).then(a.host.cmp(&b.host)).then(a.task_name.cmp(&b.task_name)));
     out
+}
+
+/// The scored inventory of every task the events show: records from each event, remote
+/// creation evidence, and creating processes resolved through the process tree.
+pub fn from_events(events: &[Event], cfg: &ScoringConfig) -> Vec<TaskEntry> {
+    let mut remote = RemoteEvidence::default();
+    let mut records = Vec::new();
+    for e in events {
+        remote.add(e);
+        records.extend(crate::sources::records_from_event(e));
+    }
+    let tree = crate::lineage::ProcessTree::build(events.iter());
+    let resolve = |host: &str, pid: u64, at: Timestamp| tree.find(host, pid, at).map(|i| tree.nodes[i].image.clone());
+    build(records, &remote, &resolve, cfg)
 }
 
 /// The parts of a task an audit compares.

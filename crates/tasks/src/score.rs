@@ -105,6 +105,7 @@ pub const SIGNALS: &[(&str, i32, &str)] = &[
     ("unusual_creator", 15, "created by a process that rarely creates tasks"),
     ("com_handler_outside_microsoft", 10, "a COM-handler action outside \\Microsoft\\Windows\\"),
     ("com_hijack", 30, "the task's COM class was re-pointed in the registry"),
+    ("tool_fingerprint", 20, "a trigger or action only a known attack tool writes"),
     ("allowlisted", -40, "a known-good task"),
 ];
 
@@ -441,6 +442,10 @@ pub fn score(def: &TaskDefinition, ctx: &Context, cfg: &ScoringConfig) -> Score 
         && !cfg.allowlist.iter().any(|a| glob(&a.name, &def.name))
     {
         add("imitates_microsoft", format!("{:?} is outside \\Microsoft\\Windows\\", def.name));
+    }
+    // Impacket's atexec hard-codes this StartBoundary.
+    if def.triggers.iter().any(|t| t.start_boundary.as_deref() == Some("2015-07-15T20:35:13.2757294")) {
+        add("tool_fingerprint", "StartBoundary 2015-07-15T20:35:13.2757294 is Impacket atexec's".into());
     }
     if def.settings.hidden {
         add("hidden", "<Hidden>true</Hidden>".into());

@@ -86,15 +86,19 @@ pub fn records_from_event(e: &Event) -> Vec<TaskRecord> {
                 _ => TaskState::Updated,
             };
             let mut r = base(name, state);
-            if let Some(xml) = text(e, "TaskContentNew").or_else(|| text(e, "TaskContent")) {
-                match parse_task(&xml) {
-                    Ok(mut def) => {
-                        def.name = r.name.clone();
-                        security_origin(&mut def, e);
-                        r.definition = Some(def);
-                    }
-                    Err(err) => r.problem = Some(err.to_string()),
+            // Some 4699s carry an empty TaskContent: the definition then holds the name and who
+            // deleted it, and the inventory keeps the content seen earlier.
+            let parsed = match text(e, "TaskContentNew").or_else(|| text(e, "TaskContent")) {
+                Some(xml) => parse_task(&xml).map_err(|err| err.to_string()),
+                None => Ok(TaskDefinition::default()),
+            };
+            match parsed {
+                Ok(mut def) => {
+                    def.name = r.name.clone();
+                    security_origin(&mut def, e);
+                    r.definition = Some(def);
                 }
+                Err(err) => r.problem = Some(err),
             }
             vec![r]
         }

@@ -1,4 +1,6 @@
+pub mod decode;
 pub mod detect;
 pub mod events;
 pub mod query;
 pub mod rules;
+pub mod tasks;
