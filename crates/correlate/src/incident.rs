@@ -181,6 +181,12 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
     }
     // Process-creation events by evidence, to find the node of a schtasks command line.
     let node_by_evidence: HashMap<&str, usize> = tree.nodes.iter().enumerate().map(|(i, n)| (n.evidence.as_str(), i)).collect();
+    let process_event: HashMap<String, usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| matches!(e.event_id, 1 | 4688))
+        .map(|(i, e)| (e.report_id(), i))
+        .collect();
     let fleet_counts = stack_counts(&entries);
 
     let mut incidents = Vec::new();
@@ -225,9 +231,7 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
         let mut decoded = Vec::new();
         for &n in &nodes {
             let p = &tree.nodes[n];
-            if let Some(&i) = node_by_evidence.get(p.evidence.as_str())
-                && let Some(pe) = record_for(events, &p.evidence, i)
-            {
+            if let Some(&pe) = process_event.get(&p.evidence) {
                 chain_events.push(pe);
                 evs.insert(eref(&events[pe], "process"));
             }
@@ -369,10 +373,6 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
     }
     group_campaigns(&mut incidents);
     incidents
-}
-
-fn record_for(_events: &[Event], _evidence: &str, i: usize) -> Option<usize> {
-    Some(i)
 }
 
 fn level_weight(level: &str) -> i32 {
