@@ -2,6 +2,7 @@
 //! `commands/`; this file only wires them to clap.
 
 mod commands;
+mod hunt;
 mod output;
 mod progress;
 
@@ -17,6 +18,8 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "taskhunt", version, about, long_about, propagate_version = true)]
 #[command(after_help = "Examples:\n  \
+    taskhunt hunt                               hunt the built-in sample, report in taskhunt-report/\n  \
+    taskhunt hunt ./logs --out case42           hunt your logs\n  \
     taskhunt events ./logs                      every event as JSON lines\n  \
     taskhunt events ./logs --table DeviceProcessEvents --format table\n  \
     taskhunt events Security.evtx.gz --format csv -o events.csv\n  \
@@ -34,6 +37,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Hunt scheduled-task abuse end to end and write the report set (the main job; without
+    /// PATHs it hunts the built-in sample fleet).
+    Hunt(hunt::HuntArgs),
     /// Print events, or rows of a normalized table, from evtx / JSON / Defender files.
     Events(commands::events::EventsArgs),
     /// Run Sigma rules (built-in scheduled-task pack and your own) over telemetry.
@@ -47,6 +53,8 @@ enum Command {
     /// List or lint Sigma rules.
     #[command(subcommand)]
     Rules(commands::rules::RulesCommand),
+    /// Write a simulated fleet's telemetry with labelled attack scenarios.
+    Simulate(commands::simulate::SimulateArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         #[arg(value_enum)]
@@ -61,6 +69,8 @@ fn main() -> ExitCode {
         let _ = rayon_pool(n);
     }
     let result = match cli.command {
+        Command::Hunt(args) => hunt::run(args),
+        Command::Simulate(args) => commands::simulate::run(args),
         Command::Events(args) => commands::events::run(args),
         Command::Detect(args) => commands::detect::run(args),
         Command::Rules(cmd) => commands::rules::run(cmd),

@@ -294,8 +294,11 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
         let span = events_span(events);
         let mut beacon_findings = Vec::new();
         for ((process, dest), times) in &conns {
+            // A series that is not spread over the whole dataset (an implant that only runs
+            // while its user is logged on) scores low on coverage and histogram; very regular
+            // short intervals are a beacon all the same.
             if let Some(s) = beacon::score(times, &[], span)
-                && s.score >= cfg.beacon_threshold
+                && (s.score >= cfg.beacon_threshold || (s.interval >= 0.9 && s.connections >= 12 && s.median_interval_secs <= 3600.0))
             {
                 beacon_findings.push(BeaconFinding { destination: dest.clone(), process: process.clone(), score: s });
             }

@@ -462,7 +462,7 @@ pub fn score(def: &TaskDefinition, ctx: &Context, cfg: &ScoringConfig) -> Score 
             && let Some(h) = t.start_boundary.as_deref().and_then(start_hour)
             && (cfg.odd_hours.0..=cfg.odd_hours.1).contains(&h)
         {
-            add("odd_hours", format!("{} at {:02}:{}", crate::describe::trigger_words(t), h, t.start_boundary.as_deref().and_then(|b| b.split_once('T')).and_then(|(_, x)| x.get(3..5)).unwrap_or("00")));
+            add("odd_hours", format!("{} (start hour {h:02} is within {:02}-{:02})", crate::describe::trigger_words(t), cfg.odd_hours.0, cfg.odd_hours.1));
         }
     }
     if let Some(secs) = ctx.deleted_after

@@ -3,4 +3,5 @@ pub mod detect;
 pub mod events;
 pub mod query;
 pub mod rules;
+pub mod simulate;
 pub mod tasks;

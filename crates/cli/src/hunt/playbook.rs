@@ -1,0 +1,109 @@
+//! Hunt playbooks: a hypothesis, its ATT&CK mapping, the telemetry it needs, and the steps that
+//! test it (Sigma rule sets, KQL/SPL/SQL hunts, task scoring, correlation). `docs/playbooks.md`
+//! documents the format.
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub const BUILTIN: &[(&str, &str)] = &[("t1053-scheduled-task-abuse", include_str!("../../playbooks/t1053-scheduled-task-abuse.yml"))];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Technique {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Telemetry {
+    pub channel: String,
+    #[serde(default)]
+    pub event_ids: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InlineQuery {
+    #[serde(default)]
+    pub title: String,
+    pub lang: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum QueryRef {
+    Named(String),
+    Inline(InlineQuery),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum Step {
+    /// `builtin`, or a path to Sigma rules.
+    Sigma(String),
+    Query(QueryRef),
+    Tasks(BTreeMap<String, serde_json::Value>),
+    Correlate(BTreeMap<String, serde_json::Value>),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Playbook {
+    pub name: String,
+    pub title: String,
+    pub hypothesis: String,
+    #[serde(default)]
+    pub attack: Vec<Technique>,
+    #[serde(default)]
+    pub telemetry: Vec<Telemetry>,
+    pub steps: Vec<Step>,
+    #[serde(default)]
+    pub meaning: String,
+    #[serde(default)]
+    pub recommendations: Vec<String>,
+}
+
+impl Playbook {
+    pub fn parse(text: &str, origin: &str) -> Result<Playbook> {
+        let p: Playbook = serde_saphyr::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        if p.steps.is_empty() {
+            bail!("{origin}: a playbook needs at least one step");
+        }
+        Ok(p)
+    }
+
+    /// A built-in playbook by name, or a YAML file.
+    pub fn load(name_or_path: &str) -> Result<Playbook> {
+        if let Some((_, text)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
+            return Playbook::parse(text, name_or_path);
+        }
+        let path = std::path::Path::new(name_or_path);
+        if !path.exists() {
+            bail!(
+                "no playbook {name_or_path:?}: built-in playbooks are {}, or give a YAML file",
+                BUILTIN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            );
+        }
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        Playbook::parse(&text, name_or_path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_playbook_parses() {
+        let p = Playbook::load("t1053-scheduled-task-abuse").unwrap();
+        assert_eq!(p.attack[0].id, "T1053.005");
+        assert!(p.steps.iter().any(|s| matches!(s, Step::Correlate(_))));
+        assert!(p.steps.iter().any(|s| matches!(s, Step::Query(QueryRef::Named(n)) if n == "writeup-rundll32")));
+        assert!(Playbook::parse("name: x\ntitle: y\nhypothesis: z\nsteps: []\n", "t").is_err());
+        assert!(Playbook::parse("name: x\ntitle: y\nhypothesis: z\nsteps:\n  - bogus: 1\n", "t").is_err());
+    }
+}
