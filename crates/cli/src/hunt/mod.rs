@@ -93,7 +93,17 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
     events.sort_by(|a, b| (a.timestamp, &a.computer, a.record_id).cmp(&(b.timestamp, &b.computer, b.record_id)));
     let mut cov = CoverageBuilder::default();
     events.iter().for_each(|e| cov.add(e));
-    let coverage = cov.finish();
+    let mut coverage = cov.finish();
+    // What the playbook says it needs and the data lacks.
+    for need in &playbook.telemetry {
+        let have: BTreeSet<u32> = coverage.hosts.iter().filter_map(|h| h.channels.get(&need.channel)).flat_map(|ids| ids.keys().copied()).collect();
+        let missing: Vec<String> = need.event_ids.iter().filter(|id| !have.contains(id)).map(|id| id.to_string()).collect();
+        if have.is_empty() {
+            coverage.gaps.push(taskhunt_report::coverage::Gap { hosts: vec![], what: format!("playbook needs {} and the data has none", need.channel), consequence: "the steps that rely on it see nothing".into() });
+        } else if !missing.is_empty() {
+            coverage.gaps.push(taskhunt_report::coverage::Gap { hosts: vec![], what: format!("playbook needs {} event ids {} and the data has none of them", need.channel, missing.join(", ")), consequence: "the steps that rely on them see nothing".into() });
+        }
+    }
     stage.done(format!("{records} events, {} hosts", coverage.hosts.len()));
 
     // 2. Sigma.
@@ -160,7 +170,14 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
 
     // 4. Tasks and correlation.
     let stage = Stage::start("tasks and correlation");
-    let cfg = Config { scoring: scoring.clone(), known_domains: known, ..Config::default() };
+    let mut cfg = Config { scoring: scoring.clone(), known_domains: known, ..Config::default() };
+    for step in &playbook.steps {
+        if let Step::Correlate(opts) = step
+            && let Some(v) = opts.get("min_score").and_then(|v| v.as_u64())
+        {
+            cfg.min_score = v as u32;
+        }
+    }
     let incidents = taskhunt_correlate::build(&events, &detections, &cfg);
     let tasks = taskhunt_tasks::inventory::from_events(&events, &scoring);
     stage.done(format!("{} tasks, {} incidents", tasks.len(), incidents.len()));

@@ -46,7 +46,10 @@ pub enum Step {
     /// `builtin`, or a path to Sigma rules.
     Sigma(String),
     Query(QueryRef),
+    /// Task inventory and scoring (always part of a hunt; options reserved).
+    #[allow(dead_code)]
     Tasks(BTreeMap<String, serde_json::Value>),
+    /// Correlation into incidents; `min_score` sets the reporting threshold.
     Correlate(BTreeMap<String, serde_json::Value>),
 }
 
