@@ -324,12 +324,27 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
             let d = dets.iter().find(|d| level_weight(&d.level) == top).map(|d| d.title.clone()).unwrap_or_default();
             add_reason(&mut reasons, "sigma", top, format!("{} Sigma detection(s), highest: {d}", dets.len()));
         }
-        // No human involvement: no interactive logon of the creating account near creation.
+        // Human involvement, as the write-up checked it: an interactive logon of the creating
+        // account around the creation. An administrator at a console using ordinary tools lowers
+        // the score; no logon at all raises it. Malware running in a user's session does not
+        // count as a human: its creating chain holds Office, script hosts or LOLBins.
         if let (Some(account), Some(created)) = (&entry.created_by, entry.history.iter().find(|h| h.1 == TaskState::Created).and_then(|h| h.0)) {
             let user = account.rsplit('\\').next().unwrap_or(account).to_ascii_lowercase();
-            let near = interactive.get(&(entry.host.to_ascii_lowercase(), user.clone())).is_some_and(|ts| ts.iter().any(|t| (t.ticks() - created.ticks()).abs() <= cfg.human_window_secs * 10_000_000));
-            if !near && !user.ends_with('$') && user != "system" {
-                add_reason(&mut reasons, "no_human", 5, format!("no interactive logon by {account} within {} min of the creation", cfg.human_window_secs / 60));
+            let near = interactive.get(&(entry.host.to_ascii_lowercase(), user.clone())).and_then(|ts| {
+                ts.iter().filter(|t| (t.ticks() - created.ticks()).abs() <= cfg.human_window_secs * 10_000_000).min_by_key(|t| (t.ticks() - created.ticks()).abs()).copied()
+            });
+            let suspicious_chain = nodes.iter().any(|&n| {
+                let img = file_leaf(&tree.nodes[n].image).to_ascii_lowercase();
+                SUSPICIOUS_CREATORS.contains(&img.as_str())
+            }) || reasons.iter().any(|r| r.signal == "unusual_creator" || r.signal == "encoded_powershell");
+            match near {
+                None if !user.ends_with('$') && user != "system" => {
+                    add_reason(&mut reasons, "no_human", 5, format!("no interactive logon by {account} within {} min of the creation", cfg.human_window_secs / 60));
+                }
+                Some(t) if !suspicious_chain => {
+                    add_reason(&mut reasons, "human_admin", -15, format!("created by {account} in an interactive session (logon at {t}) with ordinary tools"));
+                }
+                _ => {}
             }
         }
         if let Some((n, fleet)) = fleet_counts.get(&entry.task_name.to_ascii_lowercase()).copied()
@@ -377,6 +392,12 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
     group_campaigns(&mut incidents);
     incidents
 }
+
+/// Creating processes that mean "a program did this", not a person at a console.
+const SUSPICIOUS_CREATORS: &[&str] = &[
+    "winword.exe", "excel.exe", "powerpnt.exe", "outlook.exe", "mshta.exe", "wscript.exe", "cscript.exe", "rundll32.exe", "regsvr32.exe",
+    "wmiprvse.exe", "w3wp.exe", "sqlservr.exe",
+];
 
 fn level_weight(level: &str) -> i32 {
     match level {
