@@ -93,6 +93,7 @@ pub const SIGNALS: &[(&str, i32, &str)] = &[
     ("encoded_powershell", 30, "PowerShell with -EncodedCommand or obfuscation"),
     ("powershell", 10, "PowerShell in the action"),
     ("lolbin", 20, "a living-off-the-land binary in the action"),
+    ("script_host", 10, "a script host or command proxy that admins also use (wscript, cscript, forfiles)"),
     ("msiexec_url", 25, "msiexec installing from a URL"),
     ("url_or_ip", 20, "a URL or IP address in the action"),
     ("privileged_user_writable", 20, "SYSTEM or highest privileges running a user-writable binary"),
@@ -205,7 +206,10 @@ const USER_WRITABLE: &[&str] = &[
     "\\temp\\", "\\tmp\\", "%temp%", "%tmp%", "\\appdata\\", "%appdata%", "%localappdata%", "\\programdata\\", "%programdata%",
     "\\users\\public\\", "%public%", "\\$recycle.bin\\", "harddiskvolumeshadowcopy", "\\downloads\\", "\\desktop\\",
 ];
-const LOLBINS: &[&str] = &["rundll32", "regsvr32", "mshta", "wscript", "cscript", "certutil", "bitsadmin", "installutil", "regasm", "msbuild", "cmstp", "odbcconf", "forfiles", "pcalua", "hh.exe"];
+const LOLBINS: &[&str] = &["rundll32", "regsvr32", "mshta", "certutil", "bitsadmin", "installutil", "regasm", "msbuild", "cmstp", "odbcconf"];
+/// Binaries that run other code but are also everyday administration tools in tasks (VBS
+/// maintenance scripts, forfiles cleanups): a weaker signal.
+const ADMIN_PROXIES: &[&str] = &["wscript", "cscript", "forfiles", "pcalua", "hh.exe"];
 const UNUSUAL_CREATORS: &[&str] = &[
     "powershell.exe", "pwsh.exe", "wscript.exe", "cscript.exe", "mshta.exe", "rundll32.exe", "regsvr32.exe", "winword.exe", "excel.exe",
     "powerpnt.exe", "outlook.exe", "wmiprvse.exe", "w3wp.exe", "sqlservr.exe", "java.exe", "python.exe", "wmic.exe",
@@ -410,6 +414,8 @@ pub fn score(def: &TaskDefinition, ctx: &Context, cfg: &ScoringConfig) -> Score 
         }
         if let Some(bin) = LOLBINS.iter().find(|b| lower.contains(*b)) {
             add("lolbin", format!("{bin} in {cmd:?}"));
+        } else if let Some(bin) = ADMIN_PROXIES.iter().find(|b| lower.contains(*b)) {
+            add("script_host", format!("{bin} in {cmd:?}"));
         }
         if lower.contains("msiexec") && (lower.contains("http://") || lower.contains("https://")) {
             add("msiexec_url", format!("{cmd:?}"));
