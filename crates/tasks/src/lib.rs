@@ -8,6 +8,7 @@
 
 pub mod lineage;
 pub mod describe;
+pub mod files;
 pub mod inventory;
 pub mod model;
 pub mod powershell;
