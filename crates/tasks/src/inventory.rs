@@ -113,12 +113,17 @@ pub type ProcessResolver<'a> = dyn Fn(&str, u64, Timestamp) -> Option<String> + 
 pub fn build(records: Vec<TaskRecord>, remote: &RemoteEvidence, resolve: &ProcessResolver, cfg: &ScoringConfig) -> Vec<TaskEntry> {
     let mut groups: BTreeMap<(String, String), Vec<TaskRecord>> = BTreeMap::new();
     for r in records {
-        groups.entry((r.host.to_ascii_lowercase(), r.name.to_ascii_lowercase())).or_default().push(r);
+        // A collected folder names the host `PC01`, its events `PC01.example.corp`: group by
+        // the first label so both land in one entry.
+        let short = r.host.split('.').next().unwrap_or(&r.host).to_ascii_lowercase();
+        groups.entry((short, r.name.to_ascii_lowercase())).or_default().push(r);
     }
     let mut out = Vec::new();
     for (_, mut recs) in groups {
         recs.sort_by_key(|r| (r.time, r.state));
         let first = &recs[0];
+        // Prefer the fully qualified name for display.
+        let host = recs.iter().find(|r| r.host.contains('.')).unwrap_or(first).host.clone();
         let last = &recs[recs.len() - 1];
         // The latest full definition wins; a deletion's 4699 still carries the content.
         let definition = recs.iter().rev().find_map(|r| r.definition.clone().filter(|d| !d.actions.is_empty() || !d.triggers.is_empty()))
@@ -152,10 +157,10 @@ pub fn build(records: Vec<TaskRecord>, remote: &RemoteEvidence, resolve: &Proces
         };
         let def = definition.as_ref();
         out.push(TaskEntry {
-            host: first.host.clone(),
+            host: host.clone(),
             task_name: first.name.clone(),
-            first_seen: first.time,
-            last_seen: last.time,
+            first_seen: recs.iter().filter_map(|r| r.time).min(),
+            last_seen: recs.iter().filter_map(|r| r.time).max(),
             state: if recs.iter().any(|r| r.state == TaskState::Deleted) && last.state == TaskState::Deleted {
                 TaskState::Deleted
             } else {
@@ -183,8 +188,13 @@ pub fn build(records: Vec<TaskRecord>, remote: &RemoteEvidence, resolve: &Proces
 /// The scored inventory of every task the events show: records from each event, remote
 /// creation evidence, and creating processes resolved through the process tree.
 pub fn from_events(events: &[Event], cfg: &ScoringConfig) -> Vec<TaskEntry> {
+    from_events_and_records(events, Vec::new(), cfg)
+}
+
+/// [`from_events`] plus records read from task files and exports (`files::read_task_file`).
+pub fn from_events_and_records(events: &[Event], extra: Vec<TaskRecord>, cfg: &ScoringConfig) -> Vec<TaskEntry> {
     let mut remote = RemoteEvidence::default();
-    let mut records = Vec::new();
+    let mut records = extra;
     for e in events {
         remote.add(e);
         records.extend(crate::sources::records_from_event(e));

@@ -8,7 +8,9 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use taskhunt_events::text::terminal_safe;
-use taskhunt_events::{ReadOptions, Value, read_paths};
+use taskhunt_events::Value;
+use taskhunt_tasks::files;
+use taskhunt_tasks::sources::TaskRecord;
 use taskhunt_tasks::inventory::{self, Baseline, TaskEntry};
 use taskhunt_tasks::score::{ScoringConfig, Severity};
 
@@ -36,6 +38,10 @@ pub struct TasksArgs {
     /// YAML overriding scoring weights, thresholds and the allowlist (see docs/tasks.md).
     #[arg(long, value_name = "FILE")]
     scoring: Option<PathBuf>,
+
+    /// Host name for task files whose path does not say it (collected `Tasks` folders, exports).
+    #[arg(long, value_name = "NAME")]
+    host: Option<String>,
 
     /// Show only tasks at or above this severity.
     #[arg(long, value_parser = parse_severity, default_value = "informational")]
@@ -65,9 +71,8 @@ pub fn load_scoring(path: Option<&std::path::Path>) -> Result<ScoringConfig> {
 
 pub fn run(args: TasksArgs) -> Result<ExitCode> {
     let cfg = load_scoring(args.scoring.as_deref())?;
-    let mut events = Vec::new();
-    let summary = read_paths(&args.paths, &ReadOptions::default(), |b| events.extend(b.events), |_, _| {});
-    let entries = inventory::from_events(&events, &cfg);
+    let (events, file_records, summary) = read_inputs(&args.paths, args.host.as_deref());
+    let entries = inventory::from_events_and_records(&events, file_records, &cfg);
     let columns = [
         "host", "task_name", "first_seen", "last_seen", "state", "created_by", "principal", "run_level", "hidden", "triggers", "actions", "runs",
         "score", "severity", "reasons",
@@ -125,8 +130,60 @@ pub fn run(args: TasksArgs) -> Result<ExitCode> {
         *by_sev.entry(e.severity).or_insert(0) += 1;
     }
     let sev: Vec<String> = by_sev.iter().rev().map(|(s, n)| format!("{}: {n}", s.as_str())).collect();
-    eprintln!("taskhunt: {} tasks ({}); {} shown; {} events from {} files", entries.len(), sev.join(", "), shown.len(), summary.records, summary.files);
-    Ok(crate::commands::events::exit_code(&summary))
+    eprintln!("taskhunt: {} tasks ({}); {} shown; {} events and {} task files read", entries.len(), sev.join(", "), shown.len(), summary.records, summary.task_files);
+    for p in summary.problems.iter().take(20) {
+        eprintln!("taskhunt: warning: {}", terminal_safe(p));
+    }
+    Ok(if summary.records == 0 && summary.task_files == 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+#[derive(Default)]
+struct InputSummary {
+    records: u64,
+    task_files: u64,
+    problems: Vec<String>,
+}
+
+/// Task files and exports (recognised by content) become task records; every other file goes
+/// to the event readers.
+fn read_inputs(paths: &[PathBuf], host: Option<&str>) -> (Vec<taskhunt_events::Event>, Vec<TaskRecord>, InputSummary) {
+    use rayon::prelude::*;
+    let (files, walk_issues) = taskhunt_events::read::collect_inputs(paths);
+    let mut summary = InputSummary { problems: walk_issues.iter().map(|i| i.to_string()).collect(), ..InputSummary::default() };
+    let results: Vec<(Vec<TaskRecord>, Option<taskhunt_events::FileBatch>, Option<String>)> = files
+        .par_iter()
+        .map(|p| match std::fs::read(p) {
+            Err(e) => (vec![], None, Some(format!("{}: {e}", p.display()))),
+            Ok(bytes) => match files::read_task_file(p, &bytes, host) {
+                Some(Ok(recs)) => (recs, None, None),
+                Some(Err(e)) => (vec![], None, Some(format!("{}: {e}", p.display()))),
+                None => (vec![], Some(taskhunt_events::read_file(p)), None),
+            },
+        })
+        .collect();
+    let mut events = Vec::new();
+    let mut records = Vec::new();
+    for (recs, batch, problem) in results {
+        if let Some(p) = problem {
+            summary.problems.push(p);
+        }
+        if !recs.is_empty() {
+            summary.task_files += 1;
+        }
+        for r in recs {
+            // Damaged entries of an export are reported, not inventoried as tasks.
+            match &r.problem {
+                Some(p) if r.definition.is_none() => summary.problems.push(format!("{}: {p}", r.evidence)),
+                _ => records.push(r),
+            }
+        }
+        if let Some(b) = batch {
+            summary.records += b.events.len() as u64;
+            summary.problems.extend(b.issues.iter().map(|i| i.to_string()));
+            events.extend(b.events);
+        }
+    }
+    (events, records, summary)
 }
 
 pub fn drift_line(d: &inventory::Drift) -> String {
