@@ -105,7 +105,8 @@ impl Engine {
     }
 
     pub fn table(&self, name: &str) -> Option<DataFrame> {
-        self.block_on(self.ctx.table(name)).ok()
+        // A bare reference keeps the name's case (`DeviceProcessEvents`).
+        self.block_on(self.ctx.table(datafusion::common::TableReference::bare(name))).ok()
     }
 
     pub fn table_names(&self) -> Vec<String> {

@@ -183,7 +183,11 @@ pub fn dedup(
     let any_null = cols.iter().map(|c| c.clone().is_null()).reduce(Expr::or).unwrap_or(lit(false));
     let rn_name = s.fresh("rn");
     let order: Vec<SortExpr> = s.sort_exprs();
-    let rn = p.df(span, datafusion::functions_window::expr_fn::row_number().partition_by(cols.clone()).order_by(order).build())?;
+    // Tables without `_time` (the normalized ones) have no event order to keep; an empty
+    // ORDER BY in the window is an error in DataFusion, so leave it out then.
+    let window = datafusion::functions_window::expr_fn::row_number().partition_by(cols.clone());
+    let window = if order.is_empty() { window } else { window.order_by(order) };
+    let rn = p.df(span, window.build())?;
     s.df = p.df(span, s.df.clone().window(vec![rn.alias(&rn_name)]))?;
     let rn_col = s.column(&rn_name).unwrap_or(lit(1u64));
     let first_n = rn_col.lt_eq(lit(limit as u64));
