@@ -11,12 +11,29 @@ const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1b
 header{background:#1f2a44;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}\
 main{padding:18px 28px;max-width:1280px}section{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:14px 18px;margin:14px 0}\
 h2{font-size:18px;margin:4px 0 10px}h3{font-size:16px;margin:10px 0 6px}table{border-collapse:collapse;width:100%;margin:6px 0}\
-td,th{border-bottom:1px solid #e6e8eb;padding:4px 6px;text-align:left;vertical-align:top;font-size:13px}th{background:#f0f2f5}\
-code,pre{font:12px/1.4 ui-monospace,Consolas,monospace}pre{background:#f3f4f6;padding:8px;overflow:auto;white-space:pre-wrap;word-break:break-all}\
-.sev{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-weight:600;font-size:12px}\
+td,th{border-bottom:1px solid #e6e8eb;padding:4px 6px;text-align:left;vertical-align:top;font-size:13px;overflow-wrap:anywhere}\
+th{background:#f0f2f5;white-space:nowrap;overflow-wrap:normal}td.nw{white-space:nowrap;overflow-wrap:normal}\
+code,pre{font:12px/1.4 ui-monospace,Consolas,monospace;overflow-wrap:anywhere}pre{background:#f3f4f6;padding:8px;overflow:auto;white-space:pre-wrap;word-break:break-all}\
+.sev{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-weight:600;font-size:12px;white-space:nowrap}\
 .critical{background:#8b0000}.high{background:#d00000}.medium{background:#e08a00}.low{background:#a0a000}.informational{background:#6b7280}\
 .cards{display:flex;gap:12px;flex-wrap:wrap}.card{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:10px 16px;min-width:140px}\
-.card b{display:block;font-size:22px}details summary{cursor:pointer;font-weight:600;margin:6px 0}";
+.card b{display:block;font-size:22px}details summary{cursor:pointer;font-weight:600;margin:6px 0}.more{color:#6b7280}\
+.k-task{color:#1f2a44}.k-process{color:#2563eb}.k-network{color:#d00000}.k-dns{color:#e08a00}.k-other{color:#6b7280}";
+
+/// Query result cells longer than this are cut in the page (the whole row is in the data).
+const CELL_CHARS: usize = 400;
+
+/// Above this many process trees, an incident shows the first two and folds the rest.
+const OPEN_TREES: usize = 3;
+
+/// `s` cut to `n` characters, with how much was left out.
+fn cut(s: &str, n: usize) -> String {
+    let total = s.chars().count();
+    if total <= n {
+        return html(s);
+    }
+    format!("{}<span class=\"more\">… ({} more characters)</span>", html(&s.chars().take(n).collect::<String>()), total - n)
+}
 
 fn sev(s: &str) -> String {
     format!("<span class=\"sev {0}\">{0}</span>", html(s))
@@ -62,7 +79,7 @@ pub fn render(r: &HuntReport) -> String {
         let top: Vec<String> = inc.reasons.iter().take(3).map(|x| html(&x.detail)).collect();
         let _ = write!(
             s,
-            "<tr><td><a href=\"#{0}\">{0}</a></td><td>{1} {2}</td><td>{3}</td><td><code>{4}</code></td><td>{5}</td></tr>",
+            "<tr><td class=\"nw\"><a href=\"#{0}\">{0}</a></td><td class=\"nw\">{1} {2}</td><td>{3}</td><td><code>{4}</code></td><td>{5}</td></tr>",
             html(&inc.id),
             sev(inc.severity.as_str()),
             inc.score,
@@ -82,7 +99,7 @@ pub fn render(r: &HuntReport) -> String {
     s.push_str("<section><h2>Telemetry available</h2><table><tr><th>Host</th><th>Events</th><th>First</th><th>Last</th><th>Channels</th></tr>");
     for h in &r.coverage.hosts {
         let chans: Vec<String> = h.channels.iter().map(|(c, ids)| format!("{} ({})", html(c), ids.iter().map(|(i, n)| format!("{i}×{n}")).collect::<Vec<_>>().join(" "))).collect();
-        let _ = write!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", html(&h.host), h.events, ts(h.first), ts(h.last), chans.join("<br>"));
+        let _ = write!(s, "<tr><td>{}</td><td>{}</td><td class=\"nw\">{}</td><td class=\"nw\">{}</td><td>{}</td></tr>", html(&h.host), h.events, ts(h.first), ts(h.last), chans.join("<br>"));
     }
     s.push_str("</table><h2>Telemetry gaps</h2><ul>");
     for g in &r.coverage.gaps {
@@ -111,7 +128,7 @@ pub fn render(r: &HuntReport) -> String {
                     for row in &q.sample {
                         s.push_str("<tr>");
                         for c in row {
-                            let _ = write!(s, "<td><code>{}</code></td>", html(c));
+                            let _ = write!(s, "<td><code>{}</code></td>", cut(c, CELL_CHARS));
                         }
                         s.push_str("</tr>");
                     }
@@ -125,10 +142,13 @@ pub fn render(r: &HuntReport) -> String {
         let _ = write!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", html(&d.rule_title), sev(&d.level), d.count, html(&d.hosts.join(", ")));
     }
     s.push_str("</table><h3>Rules generated from the incidents</h3>");
+    if !r.generated_rules.is_empty() {
+        s.push_str("<p>The Sigma rules are also in <code>generated-rules.yml</code> next to this page, ready for <code>taskhunt detect --rules</code>.</p>");
+    }
     for g in &r.generated_rules {
         let _ = write!(
             s,
-            "<details><summary>{}</summary><pre>{}</pre><p>KQL</p><pre>{}</pre><p>SPL</p><pre>{}</pre></details>",
+            "<details><summary>{} — Sigma, KQL, SPL</summary><pre>{}</pre><p>KQL</p><pre>{}</pre><p>SPL</p><pre>{}</pre></details>",
             html(&g.incident),
             html_pre(&g.sigma),
             html_pre(&g.kql),
@@ -172,11 +192,17 @@ fn incident(s: &mut String, inc: &Incident) {
     );
     s.push_str("<table><tr><th>Weight</th><th>Signal</th><th>Detail</th></tr>");
     for r in &inc.reasons {
-        let _ = write!(s, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", r.weight, html(&r.signal), html(&r.detail));
+        let _ = write!(s, "<tr><td>{}</td><td class=\"nw\">{}</td><td>{}</td></tr>", r.weight, html(&r.signal), html(&r.detail));
     }
     s.push_str("</table>");
-    for tree in &inc.process_trees {
+    // A task that ran every few minutes has a tree per run: the first ones open, the rest folded.
+    let shown = if inc.process_trees.len() > OPEN_TREES { 2 } else { inc.process_trees.len() };
+    for tree in &inc.process_trees[..shown] {
         let _ = write!(s, "<details open><summary>Process tree</summary><pre>{}</pre></details>", html_pre(tree));
+    }
+    if shown < inc.process_trees.len() {
+        let rest: Vec<String> = inc.process_trees[shown..].iter().map(|t| html_pre(t)).collect();
+        let _ = write!(s, "<details><summary>{} more process trees</summary><pre>{}</pre></details>", rest.len(), rest.join("\n\n"));
     }
     for d in &inc.decoded {
         s.push_str("<details open><summary>Decoded command</summary><ol>");
@@ -217,9 +243,13 @@ fn incident(s: &mut String, inc: &Incident) {
     }
     let _ = write!(s, "<details><summary>Timeline ({} events)</summary><table><tr><th>Time</th><th>Host</th><th>Role</th><th>Event</th><th>Summary</th></tr>", inc.events.len());
     for e in inc.events.iter().take(500) {
-        let _ = write!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>", e.time, html(&e.host), html(&e.role), e.event_id, html(&e.summary));
+        let _ = write!(s, "<tr><td class=\"nw\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>", e.time, html(&e.host), html(&e.role), e.event_id, html(&e.summary));
     }
-    s.push_str("</table></details></section>");
+    s.push_str("</table>");
+    if inc.events.len() > 500 {
+        let _ = write!(s, "<p>{} more events in timeline.csv and incidents.jsonl.</p>", inc.events.len() - 500);
+    }
+    s.push_str("</details></section>");
 }
 
 /// One row per incident, its events as dots along a shared time axis.
@@ -249,7 +279,7 @@ fn timeline_svg(incidents: &[Incident]) -> String {
     let _ = write!(
         s,
         "<text x=\"{left}\" y=\"{:.1}\" font-size=\"11\">{}</text><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{}</text></svg>\
-         <p><small>task ● process ● network ● dns ● other</small></p></section>",
+         <p><small><span class=\"k-task\">●</span> task <span class=\"k-process\">●</span> process <span class=\"k-network\">●</span> network <span class=\"k-dns\">●</span> dns <span class=\"k-other\">●</span> other</small></p></section>",
         h - 6.0,
         taskhunt_events::Timestamp::from_ticks(min * 10_000_000),
         w - 4.0,
@@ -257,4 +287,17 @@ fn timeline_svg(incidents: &[Incident]) -> String {
         taskhunt_events::Timestamp::from_ticks(max * 10_000_000)
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_cells_are_cut_and_escaped() {
+        assert_eq!(cut("<ab>", 4), "&lt;ab&gt;");
+        assert_eq!(cut("<abcdef", 3), "&lt;ab<span class=\"more\">… (4 more characters)</span>");
+        // Characters, not bytes.
+        assert_eq!(cut("ééé", 2), "éé<span class=\"more\">… (1 more characters)</span>");
+    }
 }

@@ -97,7 +97,7 @@ pub fn render(r: &HuntReport) -> String {
             None => {
                 let _ = writeln!(s, "\n\n{} row(s).\n", q.rows);
                 if !q.sample.is_empty() {
-                    let _ = writeln!(s, "| {} |\n|{}|", q.columns.iter().map(|c| md_code(c)).collect::<Vec<_>>().join(" | "), "---|".repeat(q.columns.len()));
+                    let _ = writeln!(s, "| {} |\n|{}", q.columns.iter().map(|c| md_code(c)).collect::<Vec<_>>().join(" | "), "---|".repeat(q.columns.len()));
                     for row in &q.sample {
                         let _ = writeln!(s, "| {} |", row.iter().map(|c| md_code(c)).collect::<Vec<_>>().join(" | "));
                     }

@@ -1,10 +1,10 @@
 //! Timelines: every event of every incident, detection and task change in time order, as CSV
-//! (spreadsheet-safe) or JSON lines.
+//! (spreadsheet- and terminal-safe) or JSON lines.
 
 use serde::Serialize;
 use std::io::Write;
 use taskhunt_events::Timestamp;
-use taskhunt_events::text::csv_safe;
+use taskhunt_events::text::{csv_safe, terminal_safe};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TimelineRow {
@@ -22,6 +22,9 @@ pub struct TimelineRow {
 
 pub const COLUMNS: &[&str] = &["Timestamp", "Host", "Kind", "Subject", "EventID", "Summary", "File", "RecordID"];
 
+/// Writes the timeline as CSV. Cells are attacker text: control characters and bidi overrides
+/// are shown escaped (a `cat` of the file runs no terminal escape, a spreadsheet shows no
+/// reversed text), then a cell a spreadsheet would run as a formula gets a leading apostrophe.
 pub fn write_csv(rows: &[TimelineRow], out: impl Write) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(COLUMNS)?;
@@ -36,7 +39,7 @@ pub fn write_csv(rows: &[TimelineRow], out: impl Write) -> std::io::Result<()> {
             r.file.clone(),
             r.record_id.to_string(),
         ];
-        w.write_record(cells.iter().map(|c| csv_safe(c).into_owned()))?;
+        w.write_record(cells.iter().map(|c| csv_safe(&terminal_safe(c)).into_owned()))?;
     }
     w.flush()?;
     Ok(())
@@ -62,7 +65,7 @@ mod tests {
             kind: "incident".into(),
             subject: "@SUM(1)".into(),
             event_id: 1,
-            summary: "-2+3 cmd".into(),
+            summary: "-2+3 cmd \x1b[31m\u{202e}x".into(),
             file: "a.evtx".into(),
             record_id: 7,
         };
@@ -72,6 +75,7 @@ mod tests {
         let line = text.lines().nth(1).unwrap();
         assert!(line.contains("\"'=HYPERLINK(\"\"http://x\"\")\""), "{line}");
         assert!(line.contains(",'@SUM(1),"));
-        assert!(line.contains(",'-2+3 cmd,"));
+        assert!(line.contains(",'-2+3 cmd \\u{001b}[31m\\u{202e}x,"), "{line}");
+        assert!(!text.contains('\x1b') && !text.contains('\u{202e}'));
     }
 }

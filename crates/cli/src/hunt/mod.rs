@@ -1,6 +1,6 @@
 //! `taskhunt hunt`: the write-up's investigation as a program. Runs a playbook over telemetry
 //! (or the built-in sample) and writes the report set: report.md, report.html, incidents.jsonl,
-//! detections.jsonl, timeline.csv, tasks.jsonl, navigator.json.
+//! detections.jsonl, timeline.csv, tasks.jsonl, navigator.json and generated-rules.yml.
 
 pub mod generate;
 pub mod playbook;
@@ -160,7 +160,7 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
             hosts: hosts.iter().cloned().collect(),
         })
         .collect();
-    det_summary.sort_by(|a, b| b.count.cmp(&a.count));
+    det_summary.sort_by_key(|d| std::cmp::Reverse(d.count));
     stage.done(format!("{} rules, {} detections, {} correlation alerts", set.active_rules(), det_rows.len() - correlations.len(), correlations.len()));
 
     // 3. Queries.
@@ -224,7 +224,14 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
     std::fs::write(out("navigator.json"), serde_json::to_vec_pretty(&layer)?)?;
     let mut by_sev: BTreeMap<taskhunt_tasks::score::Severity, usize> = BTreeMap::new();
     tasks.iter().for_each(|t| *by_sev.entry(t.severity).or_default() += 1);
-    let generated_rules = incidents.iter().filter(|i| i.score >= 40).map(generate::generate).collect();
+    let generated_rules: Vec<_> = incidents.iter().filter(|i| i.score >= 40).map(generate::generate).collect();
+    // The generated Sigma rules as one multi-document file, ready for `taskhunt detect --rules`.
+    let mut sigma = String::from("# Sigma rules taskhunt generated from this hunt's incidents (one YAML document each).\n");
+    for g in &generated_rules {
+        sigma.push_str("---\n");
+        sigma.push_str(&g.sigma);
+    }
+    std::fs::write(out("generated-rules.yml"), sigma)?;
     let report = HuntReport {
         title: format!("Hunt report: {}", playbook.title),
         generated: now(),

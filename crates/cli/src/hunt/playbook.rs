@@ -76,6 +76,30 @@ impl Playbook {
         if p.steps.is_empty() {
             bail!("{origin}: a playbook needs at least one step");
         }
+        // Mistakes that would otherwise only show up in the report, after the whole hunt ran.
+        for (i, step) in p.steps.iter().enumerate() {
+            let n = i + 1;
+            match step {
+                Step::Query(QueryRef::Named(name)) if taskhunt_query::hunts::find(name).is_none() => {
+                    let known: Vec<String> = taskhunt_query::hunts::builtin().into_iter().map(|h| h.name).collect();
+                    bail!("{origin}: step {n}: no built-in hunt named {name:?} (built-in: {})", known.join(", "));
+                }
+                Step::Query(QueryRef::Inline(q)) if taskhunt_query::Lang::parse(&q.lang).is_none() => {
+                    bail!("{origin}: step {n}: query language {:?} is not kql, spl or sql", q.lang);
+                }
+                Step::Correlate(opts) => {
+                    for (k, v) in opts {
+                        if k != "min_score" {
+                            bail!("{origin}: step {n}: unknown correlate option {k:?} (known: min_score)");
+                        }
+                        if v.as_u64().is_none_or(|x| x > 100) {
+                            bail!("{origin}: step {n}: min_score must be a whole number from 0 to 100, not {v}");
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
         Ok(p)
     }
 
@@ -108,5 +132,19 @@ mod tests {
         assert!(p.steps.iter().any(|s| matches!(s, Step::Query(QueryRef::Named(n)) if n == "writeup-rundll32")));
         assert!(Playbook::parse("name: x\ntitle: y\nhypothesis: z\nsteps: []\n", "t").is_err());
         assert!(Playbook::parse("name: x\ntitle: y\nhypothesis: z\nsteps:\n  - bogus: 1\n", "t").is_err());
+    }
+
+    #[test]
+    fn steps_are_checked_when_the_playbook_loads() {
+        let with = |step: &str| Playbook::parse(&format!("name: x\ntitle: y\nhypothesis: z\nsteps:\n  - {step}\n"), "p.yml");
+        let err = |step: &str| with(step).unwrap_err().to_string();
+        assert!(with("query: hidden-tasks").is_ok());
+        assert!(with("query: {title: t, lang: SPL, text: 'index=security'}").is_ok());
+        assert!(with("correlate: {min_score: 40}").is_ok());
+        assert!(err("query: no-such-hunt").starts_with("p.yml: step 1: no built-in hunt named \"no-such-hunt\""), "{}", err("query: no-such-hunt"));
+        assert_eq!(err("query: {lang: eql, text: x}"), "p.yml: step 1: query language \"eql\" is not kql, spl or sql");
+        assert_eq!(err("correlate: {min_scor: 40}"), "p.yml: step 1: unknown correlate option \"min_scor\" (known: min_score)");
+        assert_eq!(err("correlate: {min_score: high}"), "p.yml: step 1: min_score must be a whole number from 0 to 100, not \"high\"");
+        assert!(with("correlate: {min_score: 101}").is_err());
     }
 }

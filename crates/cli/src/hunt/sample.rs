@@ -2,7 +2,13 @@
 //! scenarios, gzipped into the binary, so `taskhunt hunt` works on a fresh clone with no data.
 //! `scripts/make-sample` regenerates it.
 
-use taskhunt_events::FileBatch;
+use std::path::PathBuf;
+use std::sync::Arc;
+use taskhunt_events::{FileBatch, SourceFile};
+
+/// The name events of the sample carry as their file, in every output: the temporary copy they
+/// are read from is gone when the report is read.
+pub const NAME: &str = "built-in:sample-fleet.jsonl.gz";
 
 const SAMPLE: &[u8] = include_bytes!("../../sample/sample-fleet.jsonl.gz");
 
@@ -12,21 +18,24 @@ pub fn read() -> FileBatch {
     let dir = std::env::temp_dir().join(format!("taskhunt-sample-{}", std::process::id()));
     let path = dir.join("sample-fleet.jsonl.gz");
     let written = std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&path, SAMPLE));
-    let batch = match written {
+    let mut batch = match written {
         Ok(()) => taskhunt_events::read_file(&path),
-        Err(e) => {
-            let mut b = FileBatch::default();
-            b.path = path.clone();
-            b.issues.push(taskhunt_events::ReadIssue {
+        Err(e) => FileBatch {
+            path: path.clone(),
+            issues: vec![taskhunt_events::ReadIssue {
                 file: path.clone(),
                 location: taskhunt_events::Location::File,
                 kind: taskhunt_events::IssueKind::Unreadable,
                 message: format!("cannot unpack the built-in sample: {e}"),
                 records_skipped: 0,
-            });
-            b
-        }
+            }],
+            ..FileBatch::default()
+        },
     };
     let _ = std::fs::remove_dir_all(&dir);
+    if let Some(format) = batch.events.first().map(|e| e.source.format) {
+        let shown = Arc::new(SourceFile { path: PathBuf::from(NAME), format });
+        batch.events.iter_mut().for_each(|e| e.source = shown.clone());
+    }
     batch
 }
