@@ -13,6 +13,10 @@ use taskhunt_events::{Event, Timestamp, Value};
 /// and a 5145 on `IPC$\atsvc` with the logon id the task event carries.
 #[derive(Debug, Default)]
 pub struct RemoteEvidence {
+    /// Per host: CLSID (lowercase, braced) → evidence of a per-user `InprocServer32` or
+    /// `LocalServer32` registration, which shadows the machine's COM class for that user (a
+    /// COM-handler task then loads the attacker's DLL).
+    com_overrides: HashMap<(String, String), String>,
     network_logons: HashMap<(String, u64), String>,
     /// Per host: (time, logon id, evidence) of each 5145 on IPC$\atsvc.
     atsvc: HashMap<String, Vec<(Timestamp, Option<u64>, String)>>,
@@ -29,6 +33,10 @@ fn logon_id(v: Option<&Value>) -> Option<u64> {
 
 impl RemoteEvidence {
     pub fn add(&mut self, e: &Event) {
+        if &*e.channel == "Microsoft-Windows-Sysmon/Operational" && matches!(e.event_id, 12 | 13) {
+            self.add_com_override(e);
+            return;
+        }
         if &*e.channel != "Security" {
             return;
         }
@@ -51,6 +59,31 @@ impl RemoteEvidence {
             }
             _ => {}
         }
+    }
+
+    fn add_com_override(&mut self, e: &Event) {
+        let Some(target) = e.text("TargetObject") else { return };
+        let lower = target.to_ascii_lowercase();
+        // HKU\<sid>\Software\Classes\CLSID\{...}\InprocServer32 (or ..._Classes\CLSID\...).
+        let per_user = lower.starts_with("hku\\") || lower.starts_with("hkcu\\") || lower.starts_with("hkey_users\\");
+        let Some(at) = lower.find("\\clsid\\{") else { return };
+        if !per_user || !(lower.contains("\\inprocserver32") || lower.contains("\\localserver32")) {
+            return;
+        }
+        let rest = &lower[at + 7..];
+        let Some(end) = rest.find('}') else { return };
+        let clsid = rest[..=end].to_string();
+        let details = e.text("Details").map(|d| d.into_owned()).unwrap_or_default();
+        self.com_overrides
+            .entry((e.computer.to_ascii_lowercase(), clsid))
+            .or_insert_with(|| format!("per-user COM registration {target} = {details} [{}]", e.report_id()));
+    }
+
+    /// Evidence that a COM class a task uses was re-pointed for a user on this host.
+    pub fn com_hijack(&self, host: &str, clsid: &str) -> Option<String> {
+        let c = clsid.trim().to_ascii_lowercase();
+        let c = if c.starts_with('{') { c } else { format!("{{{c}}}") };
+        self.com_overrides.get(&(host.to_ascii_lowercase(), c)).cloned()
     }
 
     /// Evidence that the task was created remotely: a network logon with the task event's logon
@@ -143,6 +176,12 @@ pub fn build(records: Vec<TaskRecord>, remote: &RemoteEvidence, resolve: &Proces
                     Some(from) if !from.eq_ignore_ascii_case(&first.host) => format!("created from {from}"),
                     _ => "registered by a remote RPC client".to_string(),
                 })
+            })
+        });
+        ctx.com_hijack = definition.as_ref().and_then(|d| {
+            d.actions.iter().find_map(|a| match a {
+                crate::model::Action::ComHandler { class_id, .. } => remote.com_hijack(&first.host, class_id),
+                _ => None,
             })
         });
         ctx.creating_process = recs.iter().filter_map(|r| r.definition.as_ref()).find_map(|d| {
