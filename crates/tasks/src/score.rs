@@ -161,7 +161,7 @@ impl ScoringConfig {
         let mut c = ScoringConfig::default();
         for (k, v) in p.weights.unwrap_or_default() {
             if !c.weights.contains_key(&k) {
-                return Err(format!("unknown signal {k:?}; known: {}", SIGNALS.iter().map(|s| s.0).collect::<Vec<_>>().join(", ")));
+                return Err(format!("unknown signal \"{k}\"; known: {}", SIGNALS.iter().map(|s| s.0).collect::<Vec<_>>().join(", ")));
             }
             c.weights.insert(k, v);
         }
@@ -397,31 +397,31 @@ pub fn score(def: &TaskDefinition, ctx: &Context, cfg: &ScoringConfig) -> Score 
     for cmd in &commands {
         let lower = cmd.to_ascii_lowercase();
         if let Some(hit) = USER_WRITABLE.iter().find(|p| lower.contains(*p)) {
-            user_writable.get_or_insert_with(|| format!("action {cmd:?} contains {hit:?}"));
+            user_writable.get_or_insert_with(|| format!("action \"{cmd}\" contains \"{hit}\""));
         }
         let exe = executable(cmd);
         if exe.starts_with("\\\\") {
-            user_writable.get_or_insert_with(|| format!("action runs from the UNC path {exe:?}"));
+            user_writable.get_or_insert_with(|| format!("action runs from the UNC path \"{exe}\""));
         }
         if let Some(enc) = crate::powershell::find_encoded_command(cmd) {
-            add("encoded_powershell", format!("{} {}… in {cmd:?}", enc.flag, enc.payload.chars().take(24).collect::<String>()));
+            add("encoded_powershell", format!("{} {}… in \"{cmd}\"", enc.flag, enc.payload.chars().take(24).collect::<String>()));
         } else if ["frombase64string", "invoke-expression", "iex(", "iex (", "-join", "[char]"].iter().any(|o| lower.contains(o))
             && (lower.contains("powershell") || lower.contains("pwsh"))
         {
-            add("encoded_powershell", format!("obfuscated PowerShell in {cmd:?}"));
+            add("encoded_powershell", format!("obfuscated PowerShell in \"{cmd}\""));
         } else if lower.contains("powershell") || lower.contains("pwsh") {
-            add("powershell", format!("action {cmd:?}"));
+            add("powershell", format!("action \"{cmd}\""));
         }
         if let Some(bin) = LOLBINS.iter().find(|b| lower.contains(*b)) {
-            add("lolbin", format!("{bin} in {cmd:?}"));
+            add("lolbin", format!("{bin} in \"{cmd}\""));
         } else if let Some(bin) = ADMIN_PROXIES.iter().find(|b| lower.contains(*b)) {
-            add("script_host", format!("{bin} in {cmd:?}"));
+            add("script_host", format!("{bin} in \"{cmd}\""));
         }
         if lower.contains("msiexec") && (lower.contains("http://") || lower.contains("https://")) {
-            add("msiexec_url", format!("{cmd:?}"));
+            add("msiexec_url", format!("\"{cmd}\""));
         }
         if let Some(u) = has_url_or_ip(cmd) {
-            add("url_or_ip", format!("{u} in {cmd:?}"));
+            add("url_or_ip", format!("{u} in \"{cmd}\""));
         }
     }
     let user = def.principal.user_id.clone().unwrap_or_default();
@@ -437,17 +437,17 @@ pub fn score(def: &TaskDefinition, ctx: &Context, cfg: &ScoringConfig) -> Score 
         add("system_principal", format!("principal {user}"));
     }
     if let Some(why) = looks_random(&def.name) {
-        add("random_name", format!("{:?}: {why}", leaf(&def.name)));
+        add("random_name", format!("\"{}\": {why}", leaf(&def.name)));
     }
     if is_guid(&def.name) && !in_microsoft {
-        add("guid_name", format!("{:?}", def.name));
+        add("guid_name", format!("\"{}\"", def.name));
     }
     let leaf_lower = leaf(&def.name).to_ascii_lowercase();
     if !in_microsoft && !def.name.is_empty()
         && (MICROSOFT_TASK_NAMES.contains(&leaf_lower.as_str()) || leaf_lower.starts_with("microsoft") || leaf_lower.starts_with("windows"))
         && !cfg.allowlist.iter().any(|a| glob(&a.name, &def.name))
     {
-        add("imitates_microsoft", format!("{:?} is outside \\Microsoft\\Windows\\", def.name));
+        add("imitates_microsoft", format!("\"{}\" is outside \\Microsoft\\Windows\\", def.name));
     }
     // Impacket's atexec hard-codes this StartBoundary.
     if def.triggers.iter().any(|t| t.start_boundary.as_deref() == Some("2015-07-15T20:35:13.2757294")) {
@@ -497,7 +497,7 @@ pub fn score(def: &TaskDefinition, ctx: &Context, cfg: &ScoringConfig) -> Score 
             && (!a.com_handler_only || com_only)
             && a.command.as_ref().is_none_or(|c| !commands.is_empty() && commands.iter().all(|cmd| glob(c, executable(cmd))))
     }) {
-        add("allowlisted", format!("{} (allowlist entry {:?})", a.reason, a.name));
+        add("allowlisted", format!("{} (allowlist entry \"{}\")", a.reason, a.name));
     }
     let total: i32 = reasons.iter().map(|r| r.weight).sum();
     let score = total.clamp(0, 100) as u32;

@@ -33,9 +33,17 @@ pub fn read() -> FileBatch {
         },
     };
     let _ = std::fs::remove_dir_all(&dir);
-    if let Some(format) = batch.events.first().map(|e| e.source.format) {
-        let shown = Arc::new(SourceFile { path: PathBuf::from(NAME), format });
-        batch.events.iter_mut().for_each(|e| e.source = shown.clone());
+    // One merged file holds every host's logs, whose record ids repeat across hosts and
+    // channels: naming each event's source by host and channel keeps `file:record` unique.
+    let mut sources: std::collections::HashMap<(String, String), Arc<SourceFile>> = std::collections::HashMap::new();
+    for e in batch.events.iter_mut() {
+        let key = (e.computer.to_string(), e.channel.to_string());
+        let format = e.source.format;
+        let shown = sources
+            .entry(key)
+            .or_insert_with(|| Arc::new(SourceFile { path: PathBuf::from(format!("{NAME}/{}/{}", e.computer, e.channel)), format }))
+            .clone();
+        e.source = shown;
     }
     batch
 }
