@@ -192,14 +192,5 @@ fn service_account(sid: &str) -> Option<&'static str> {
 
 /// Sysmon's integrity level names for the mandatory-label SIDs of 4688.
 pub fn integrity_name(label: &str) -> Option<&'static str> {
-    Some(match label.to_ascii_uppercase().as_str() {
-        "S-1-16-0" => "Untrusted",
-        "S-1-16-4096" => "Low",
-        "S-1-16-8192" => "Medium",
-        "S-1-16-8448" => "MediumPlus",
-        "S-1-16-12288" => "High",
-        "S-1-16-16384" => "System",
-        "S-1-16-20480" => "ProtectedProcess",
-        _ => return None,
-    })
+    taskhunt_events::tables::integrity_from_label(label)
 }

@@ -152,8 +152,9 @@ fn sysmon_initiator(row: &mut Row, event: &Event) {
     set_account(row, "InitiatingProcessAccountDomain", "InitiatingProcessAccountName", text(event, "User"));
 }
 
-/// Integrity level names for the mandatory-label SIDs 4688 carries.
-fn integrity_from_label(label: &str) -> Option<&'static str> {
+/// Integrity level names (as Sysmon and Defender write them) for the mandatory-label SIDs 4688
+/// carries.
+pub fn integrity_from_label(label: &str) -> Option<&'static str> {
     Some(match label.to_ascii_uppercase().as_str() {
         "S-1-16-0" => "Untrusted",
         "S-1-16-4096" => "Low",
