@@ -105,8 +105,11 @@ impl Engine {
     }
 
     pub fn table(&self, name: &str) -> Option<DataFrame> {
-        // A bare reference keeps the name's case (`DeviceProcessEvents`).
-        self.block_on(self.ctx.table(datafusion::common::TableReference::bare(name))).ok()
+        // Our tables are registered under their exact names (`DeviceProcessEvents`); a table
+        // registered through DataFusion's own name parsing is found in its lowercased form.
+        self.block_on(self.ctx.table(datafusion::common::TableReference::bare(name)))
+            .ok()
+            .or_else(|| self.block_on(self.ctx.table(name)).ok())
     }
 
     pub fn table_names(&self) -> Vec<String> {
