@@ -43,6 +43,13 @@ impl Fields {
         }
     }
 
+    /// Adds a field the caller knows is not there yet, without looking for it: the evtx
+    /// decoder's plans know it from the record they were recorded from.
+    pub(crate) fn push_new(&mut self, name: FieldName, value: Value) {
+        debug_assert!(self.get(name).is_none(), "{name} is already there");
+        self.0.push((name, value));
+    }
+
     pub fn insert_str(&mut self, name: &str, value: Value) {
         self.push(FieldName::intern(name), value);
     }

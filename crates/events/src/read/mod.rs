@@ -4,9 +4,11 @@
 //! [`ReadIssue`] naming the file and the chunk, record or line:column, and reading goes on with
 //! the next unit. Nothing panics on hostile bytes.
 
+mod binxml;
 mod defender;
 mod detect;
 mod ecs;
+mod evtx_crate;
 mod evtx_file;
 pub(crate) mod evtx_json;
 mod json;
@@ -20,6 +22,7 @@ use crate::model::{Event, SourceFile};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -33,6 +36,8 @@ pub enum Location {
     Chunk { index: u64, offset: u64 },
     /// An evtx record by its record id.
     Record { id: u64 },
+    /// An evtx record by its chunk (0-based) and record id.
+    EvtxRecord { chunk: u64, id: u64 },
     /// A text line (1-based) and column (1-based) for JSON and CSV inputs.
     Line { line: u64, column: u64 },
 }
@@ -43,6 +48,7 @@ impl fmt::Display for Location {
             Location::File => Ok(()),
             Location::Chunk { index, offset } => write!(f, "chunk {index} (offset {offset:#x})"),
             Location::Record { id } => write!(f, "record {id}"),
+            Location::EvtxRecord { chunk, id } => write!(f, "chunk {chunk} record {id}"),
             Location::Line { line, column } => write!(f, "{line}:{column}"),
         }
     }
@@ -122,9 +128,11 @@ impl FileBatch {
     }
 }
 
-/// Shares one allocation per distinct computer, channel and provider name within a file.
+/// Shares one allocation per distinct computer, channel and provider name within a file
+/// (within a chunk for `.evtx`). Looked up three times per event, so with a cheap hash: the
+/// map holds a few names.
 #[derive(Default)]
-pub(crate) struct Interned(HashMap<Box<str>, Arc<str>>);
+pub(crate) struct Interned(HashMap<Box<str>, Arc<str>, std::hash::BuildHasherDefault<binxml::IntHasher>>);
 
 impl Interned {
     pub(crate) fn get(&mut self, s: &str) -> Arc<str> {
@@ -137,27 +145,74 @@ impl Interned {
     }
 }
 
+/// Which decoder reads `.evtx` files.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EvtxReader {
+    /// Our own (`binxml`), the one every reader uses.
+    Own,
+    /// The evtx crate's JSON, flattened: the reference `Own` is tested against.
+    Crate,
+}
+
 /// Reads one file of any supported format.
 pub fn read_file(path: &Path) -> FileBatch {
+    read_file_with(path, EvtxReader::Own)
+}
+
+pub(crate) fn read_file_with(path: &Path, evtx: EvtxReader) -> FileBatch {
     let mut batch = FileBatch {
         path: path.to_path_buf(),
         ..FileBatch::default()
     };
-    let data = match std::fs::read(path) {
-        Ok(d) => d,
+    // The first bytes say what the file is. An `.evtx` file is read chunk by chunk (see
+    // `evtx_file::read_file`); anything else whole.
+    let mut start = Vec::new();
+    let opened = std::fs::File::open(path).and_then(|mut file| {
+        (&mut file).take(4096).read_to_end(&mut start)?;
+        Ok(file)
+    });
+    let mut file = match opened {
+        Ok(file) => file,
         Err(e) => {
             batch.issue(Location::File, IssueKind::Unreadable, e.to_string(), 0);
             return batch;
         }
     };
+    if evtx == EvtxReader::Own && start.starts_with(b"ElfFile\0") {
+        batch.format = Some(Format::Evtx);
+        let source = Arc::new(SourceFile { path: batch.path.clone(), format: Format::Evtx.name() });
+        evtx_file::read_file(&mut batch, start, &mut file, &source);
+        return batch;
+    }
+    let mut data = start;
+    if let Err(e) = file.read_to_end(&mut data) {
+        batch.issue(Location::File, IssueKind::Unreadable, e.to_string(), 0);
+        return batch;
+    }
     batch.bytes = data.len() as u64;
-    read_bytes(&mut batch, data, false);
+    read_bytes(&mut batch, data, false, evtx);
+    batch
+}
+
+/// Decodes the bytes of a `.evtx` file, as `read_file` would read them from `path`.
+pub(crate) fn read_evtx_bytes(path: &Path, data: &[u8], evtx: EvtxReader) -> FileBatch {
+    let mut batch = FileBatch {
+        path: path.to_path_buf(),
+        bytes: data.len() as u64,
+        format: Some(Format::Evtx),
+        ..FileBatch::default()
+    };
+    let source = Arc::new(SourceFile { path: path.to_path_buf(), format: Format::Evtx.name() });
+    match evtx {
+        EvtxReader::Own => evtx_file::read(&mut batch, data, &source),
+        EvtxReader::Crate => evtx_crate::read(&mut batch, data, &source),
+    }
     batch
 }
 
 /// Decodes `data` as whatever its content is. Gzip is unwrapped once (a gzip inside a gzip is
 /// treated as unrecognised rather than recursed into without bound).
-fn read_bytes(batch: &mut FileBatch, data: Vec<u8>, inside_gzip: bool) {
+fn read_bytes(batch: &mut FileBatch, data: Vec<u8>, inside_gzip: bool, evtx: EvtxReader) {
     if data.is_empty() {
         batch.issue(Location::File, IssueKind::Empty, "file is empty", 0);
         return;
@@ -189,7 +244,7 @@ fn read_bytes(batch: &mut FileBatch, data: Vec<u8>, inside_gzip: bool) {
                 return;
             }
         }
-        read_bytes(batch, out, true);
+        read_bytes(batch, out, true, evtx);
         return;
     }
     batch.format = Some(format);
@@ -198,7 +253,8 @@ fn read_bytes(batch: &mut FileBatch, data: Vec<u8>, inside_gzip: bool) {
         format: format.name(),
     });
     match format {
-        Format::Evtx => evtx_file::read(batch, data, &source),
+        Format::Evtx if evtx == EvtxReader::Crate => evtx_crate::read(batch, &data, &source),
+        Format::Evtx => evtx_file::read(batch, &data, &source),
         Format::EvtxJson | Format::EcsJson | Format::DefenderJson(_) => json::read(batch, &data, format, &source),
         Format::DefenderCsv(table) => defender::read_csv(batch, &data, table, &source),
         Format::Gzip => unreachable!("handled above"),
