@@ -153,26 +153,19 @@ fn push_datetime(out: &mut String, [y, mo, d, h, mi, s]: [u64; 6], ticks: u64) {
     out.push('Z');
 }
 
-/// UTF-16LE to UTF-8, up to the first NUL; unpaired surrogates become U+FFFD.
+/// UTF-16LE to UTF-8; unpaired surrogates become U+FFFD.
 pub(super) fn utf16_lossy(data: &[u8], off: usize, units: usize, out: &mut String) -> Res<()> {
     let raw = bytes(data, off, units * 2, "string")?;
     out.reserve(units);
     // Most event text is ASCII, with a few other characters (`®`, accents) here and there:
     // taken 64 units at a time, ASCII blocks go through a stack buffer in one piece, and
-    // only the other blocks are decoded character by character. The smallest unit of a
-    // block says whether the string's NUL is in it.
+    // only the other blocks are decoded character by character.
     let mut block = [0u8; 64];
     let mut rest = raw;
     while !rest.is_empty() {
         let mut n = rest.len().min(128);
-        let (low, high, least) = rest[..n]
-            .chunks_exact(2)
-            .fold((0u8, 0u8, u16::MAX), |(l, h, m), c| (l | c[0], h | c[1], m.min(u16::from_le_bytes([c[0], c[1]]))));
-        let nul = (least == 0).then(|| rest[..n].chunks_exact(2).position(|c| c == [0, 0])).flatten();
-        if let Some(at) = nul {
-            n = 2 * at;
-        }
-        if high == 0 && low < 0x80 || nul.is_some() && rest[..n].chunks_exact(2).all(|c| c[1] == 0 && c[0] < 0x80) {
+        let (low, high) = rest[..n].chunks_exact(2).fold((0u8, 0u8), |(l, h), c| (l | c[0], h | c[1]));
+        if high == 0 && low < 0x80 {
             for (b, c) in block.iter_mut().zip(rest[..n].chunks_exact(2)) {
                 *b = c[0];
             }
@@ -181,17 +174,13 @@ pub(super) fn utf16_lossy(data: &[u8], off: usize, units: usize, out: &mut Strin
             }
         } else {
             // A surrogate pair must not be split between blocks.
-            if nul.is_none() && n < rest.len() && (0xd8..0xdc).contains(&rest[n - 1]) {
+            if n < rest.len() && (0xd8..0xdc).contains(&rest[n - 1]) {
                 n += 2;
             }
             let units = rest[..n].chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
             out.extend(char::decode_utf16(units).map(|r| r.unwrap_or('\u{fffd}')));
         }
-        if nul.is_some() {
-            break;
-        }
         rest = &rest[n..];
     }
     Ok(())
 }
-
