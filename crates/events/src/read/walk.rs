@@ -148,7 +148,10 @@ pub fn read_paths(
     let total = files.len() as u64;
     let mut done = 0u64;
     for group in files.chunks(options.files_in_flight.max(1)) {
-        let batches: Vec<FileBatch> = group.par_iter().map(|p| read_file(p)).collect();
+        // Inside the pool even for a group of one file, which `par_iter` would read on this
+        // thread: reading and decoding where the pool allocates keeps this thread's heap
+        // from growing and shrinking with each large file.
+        let batches: Vec<FileBatch> = rayon::scope(|_| group.par_iter().map(|p| read_file(p)).collect());
         for batch in batches {
             summary.add(&batch);
             done += 1;
