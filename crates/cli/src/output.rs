@@ -31,13 +31,7 @@ pub struct RowWriter {
 
 impl RowWriter {
     pub fn new(out: Box<dyn Write>, format: OutputFormat, columns: Vec<String>) -> Self {
-        RowWriter {
-            out,
-            format,
-            columns,
-            held: Vec::new(),
-            wide: false,
-        }
+        RowWriter { out, format, columns, held: Vec::new(), wide: false }
     }
 
     /// Terminal tables show every cell in full.
@@ -165,9 +159,9 @@ fn cut(s: &str) -> String {
 /// A closed pipe (`taskhunt events ... | head`) is a normal way to stop reading.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            || c.downcast_ref::<csv::Error>().is_some_and(|ce| matches!(ce.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe))
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<csv::Error>()
+                .is_some_and(|ce| matches!(ce.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe))
             || c.downcast_ref::<serde_json::Error>().is_some_and(|je| je.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
     })
 }
@@ -176,9 +170,7 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 pub fn open_output(path: Option<&std::path::Path>) -> anyhow::Result<Box<dyn Write>> {
     use anyhow::Context;
     Ok(match path {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-        )),
+        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?)),
         None => Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock())),
     })
 }

@@ -13,11 +13,7 @@ pub struct Progress {
 
 impl Progress {
     pub fn new() -> Self {
-        Progress {
-            started: Instant::now(),
-            bar: None,
-            enabled: std::io::stderr().is_terminal(),
-        }
+        Progress { started: Instant::now(), bar: None, enabled: std::io::stderr().is_terminal() }
     }
 
     pub fn update(&mut self, done: u64, total: u64) {

@@ -160,10 +160,7 @@ fn nothing_readable_exits_non_zero() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
     assert!(stderr(&out).contains(&format!("warning: {}: unreadable file: ", missing.display())));
-    assert_eq!(
-        summary(&out),
-        "taskhunt: 3 files, 0 records read, 0 skipped [empty file: 1, unreadable file: 1, unrecognized content: 1]"
-    );
+    assert_eq!(summary(&out), "taskhunt: 3 files, 0 records read, 0 skipped [empty file: 1, unreadable file: 1, unrecognized content: 1]");
     // A file whose every line is broken reads nothing either.
     let junk = dir.path().join("junk.jsonl");
     std::fs::write(&junk, "{\"Event\": \n{\"Event\": {]\n").unwrap();

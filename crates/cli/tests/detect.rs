@@ -15,7 +15,20 @@ fn detect_jsonl_has_every_field_and_the_correlation() {
     let detections: Vec<&serde_json::Value> = lines.iter().filter(|l| l.get("correlation_type").is_none()).collect();
     assert!(!detections.is_empty());
     for d in &detections {
-        for key in ["timestamp", "computer", "channel", "event_id", "record_id", "file", "rule_id", "rule_title", "level", "tags", "fields", "reasons"] {
+        for key in [
+            "timestamp",
+            "computer",
+            "channel",
+            "event_id",
+            "record_id",
+            "file",
+            "rule_id",
+            "rule_title",
+            "level",
+            "tags",
+            "fields",
+            "reasons",
+        ] {
             assert!(d.get(key).is_some(), "{key} missing in {d}");
         }
         assert!(d["timestamp"].as_str().unwrap().ends_with('Z'));
@@ -65,7 +78,10 @@ fn rules_list_and_lint() {
     let out = taskhunt().args(["rules", "lint"]).arg(&bad).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text.contains("writeup.yml:11: `condition:` is at the top level of the rule; it must be indented inside `detection:`"), "{text}");
+    assert!(
+        text.contains("writeup.yml:11: `condition:` is at the top level of the rule; it must be indented inside `detection:`"),
+        "{text}"
+    );
     let out = taskhunt().args(["rules", "list", "--no-builtin-rules", "--rules"]).arg(dir.path()).output().unwrap();
     assert!(out.status.success());
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();

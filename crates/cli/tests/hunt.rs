@@ -14,8 +14,16 @@ use taskhunt_sigma::{RuleSet, Source};
 /// crates/cli/playbooks/t1053-scheduled-task-abuse.yml.
 const REPORT_TITLE: &str = "Hunt report: Scheduled task abuse (T1053.005)";
 
-const REPORT_SET: &[&str] =
-    &["report.md", "report.html", "incidents.jsonl", "detections.jsonl", "timeline.csv", "tasks.jsonl", "navigator.json", "generated-rules.yml"];
+const REPORT_SET: &[&str] = &[
+    "report.md",
+    "report.html",
+    "incidents.jsonl",
+    "detections.jsonl",
+    "timeline.csv",
+    "tasks.jsonl",
+    "navigator.json",
+    "generated-rules.yml",
+];
 
 fn sample_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample")
@@ -103,11 +111,20 @@ fn hunt_without_paths_reports_the_sample_scenarios_and_nothing_else() {
             assert_eq!(str_of(e, "host"), s.host);
             assert!(s.record_ids.contains(&e["record_id"].as_u64().unwrap()), "scenario {}: event {e} is not labelled", s.name);
             let file = str_of(e, "file");
-            assert!(file.starts_with("built-in:sample-fleet.jsonl.gz/") && file.contains(&s.host), "events name the sample (by host and log), not a deleted temporary copy: {file}");
+            assert!(
+                file.starts_with("built-in:sample-fleet.jsonl.gz/") && file.contains(&s.host),
+                "events name the sample (by host and log), not a deleted temporary copy: {file}"
+            );
         }
     }
     for inc in incidents.iter().filter(|i| !scenarios.iter().any(|s| is_scenario_incident(i, s))) {
-        assert!(severity_rank(str_of(inc, "severity")) <= 1, "benign incident above low: {} {} {}", inc["id"], inc["task_name"], inc["severity"]);
+        assert!(
+            severity_rank(str_of(inc, "severity")) <= 1,
+            "benign incident above low: {} {} {}",
+            inc["id"],
+            inc["task_name"],
+            inc["severity"]
+        );
     }
 
     let tasks = read_jsonl(&out.join("tasks.jsonl"));
@@ -117,7 +134,14 @@ fn hunt_without_paths_reports_the_sample_scenarios_and_nothing_else() {
     // 102 tasks on 6 hosts (counted by hand from tasks.jsonl).
     assert_eq!(tasks.len(), 102);
     for t in tasks.iter().filter(|t| !is_scenario_task(t)) {
-        assert!(severity_rank(str_of(t, "severity")) <= 1, "benign task above low: {} on {}: {} {}", t["task_name"], t["host"], t["severity"], t["score"]);
+        assert!(
+            severity_rank(str_of(t, "severity")) <= 1,
+            "benign task above low: {} on {}: {} {}",
+            t["task_name"],
+            t["host"],
+            t["severity"],
+            t["score"]
+        );
     }
 
     // The other outputs carry the same incidents.
@@ -329,12 +353,39 @@ fn tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
 /// `tbody` to tables), and every link stays inside the page.
 fn assert_only_own_markup(html: &str) {
     let allowed_tags = [
-        "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "div", "main", "section", "table", "tbody", "tr", "th", "td", "a",
-        "code", "ul", "ol", "li", "p", "pre", "details", "summary", "small", "b", "br", "span", "svg", "text", "line", "circle",
+        "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "div", "main", "section", "table", "tbody", "tr",
+        "th", "td", "a", "code", "ul", "ol", "li", "p", "pre", "details", "summary", "small", "b", "br", "span", "svg", "text", "line",
+        "circle",
     ];
     let allowed_attrs = [
-        "lang", "charset", "http-equiv", "content", "name", "id", "class", "href", "colspan", "open", "xmlns", "width", "viewbox", "role", "aria-label",
-        "x", "y", "x1", "y1", "x2", "y2", "stroke", "cx", "cy", "r", "fill", "font-size", "text-anchor",
+        "lang",
+        "charset",
+        "http-equiv",
+        "content",
+        "name",
+        "id",
+        "class",
+        "href",
+        "colspan",
+        "open",
+        "xmlns",
+        "width",
+        "viewbox",
+        "role",
+        "aria-label",
+        "x",
+        "y",
+        "x1",
+        "y1",
+        "x2",
+        "y2",
+        "stroke",
+        "cx",
+        "cy",
+        "r",
+        "fill",
+        "font-size",
+        "text-anchor",
     ];
     let all = tags(html);
     assert!(all.len() > 100, "{} tags", all.len());
@@ -451,7 +502,9 @@ fn hostile_report_renders_in_headless_chromium() {
         if std::env::var("TASKHUNT_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
             panic!("TASKHUNT_REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)");
         }
-        eprintln!("skipped hostile_report_renders_in_headless_chromium: {CHROMIUM} not found (apt-get install chromium; set TASKHUNT_REQUIRE_BROWSER=1 to make this a failure)");
+        eprintln!(
+            "skipped hostile_report_renders_in_headless_chromium: {CHROMIUM} not found (apt-get install chromium; set TASKHUNT_REQUIRE_BROWSER=1 to make this a failure)"
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -69,12 +69,7 @@ impl ActivityIndex {
         }
         self.by_pid
             .get(&(host, pid))
-            .map(|v| {
-                v.iter()
-                    .copied()
-                    .filter(|&i| events[i].timestamp >= start && end.is_none_or(|e| events[i].timestamp <= e))
-                    .collect()
-            })
+            .map(|v| v.iter().copied().filter(|&i| events[i].timestamp >= start && end.is_none_or(|e| events[i].timestamp <= e)).collect())
             .unwrap_or_default()
     }
 }

@@ -181,12 +181,8 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
     }
     // Process-creation events by evidence, to find the node of a schtasks command line.
     let node_by_evidence: HashMap<&str, usize> = tree.nodes.iter().enumerate().map(|(i, n)| (n.evidence.as_str(), i)).collect();
-    let process_event: HashMap<String, usize> = events
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| matches!(e.event_id, 1 | 4688))
-        .map(|(i, e)| (e.report_id(), i))
-        .collect();
+    let process_event: HashMap<String, usize> =
+        events.iter().enumerate().filter(|(_, e)| matches!(e.event_id, 1 | 4688)).map(|(i, e)| (e.report_id(), i)).collect();
     let fleet_counts = stack_counts(&entries);
 
     let mut incidents = Vec::new();
@@ -244,17 +240,21 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
                 let e = &events[i];
                 chain_events.push(i);
                 let kind = kind_of(e);
-                evs.insert(eref(e, match kind {
-                    Some(Kind::Network) => "network",
-                    Some(Kind::Dns) => "dns",
-                    Some(Kind::FileWrite) => "file",
-                    Some(Kind::Registry) => "registry",
-                    _ => "image load",
-                }));
+                evs.insert(eref(
+                    e,
+                    match kind {
+                        Some(Kind::Network) => "network",
+                        Some(Kind::Dns) => "dns",
+                        Some(Kind::FileWrite) => "file",
+                        Some(Kind::Registry) => "registry",
+                        _ => "image load",
+                    },
+                ));
                 let (host, ip, _) = destination(e);
                 if kind == Some(Kind::Dns) {
                     if let Some(r) = e.text("QueryResults") {
-                        resolved_ips.extend(r.split(';').map(|s| s.trim().trim_start_matches("::ffff:").to_string()).filter(|s| !s.is_empty()));
+                        resolved_ips
+                            .extend(r.split(';').map(|s| s.trim().trim_start_matches("::ffff:").to_string()).filter(|s| !s.is_empty()));
                     }
                 }
                 if let Some(h) = &host {
@@ -308,7 +308,14 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
                 &mut reasons,
                 "beacon",
                 25,
-                format!("{} → {}: {} connections every {:.0}s, beacon score {:.2}", file_leaf(&b.process), b.destination, b.score.connections, b.score.median_interval_secs, b.score.score),
+                format!(
+                    "{} → {}: {} connections every {:.0}s, beacon score {:.2}",
+                    file_leaf(&b.process),
+                    b.destination,
+                    b.score.connections,
+                    b.score.median_interval_secs,
+                    b.score.score
+                ),
             );
         }
         // Sigma detections among the chain's events.
@@ -317,7 +324,13 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
         let mut dets = Vec::new();
         for &i in &chain_events {
             for (id, title, level) in detections.get(&i).into_iter().flatten() {
-                dets.push(DetectionRef { rule_id: id.clone(), title: title.clone(), level: level.clone(), file: events[i].source.path.to_string_lossy().into_owned(), record_id: events[i].record_id });
+                dets.push(DetectionRef {
+                    rule_id: id.clone(),
+                    title: title.clone(),
+                    level: level.clone(),
+                    file: events[i].source.path.to_string_lossy().into_owned(),
+                    record_id: events[i].record_id,
+                });
             }
         }
         if let Some(top) = dets.iter().map(|d| level_weight(&d.level)).max().filter(|w| *w > 0) {
@@ -328,10 +341,15 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
         // account around the creation. An administrator at a console using ordinary tools lowers
         // the score; no logon at all raises it. Malware running in a user's session does not
         // count as a human: its creating chain holds Office, script hosts or LOLBins.
-        if let (Some(account), Some(created)) = (&entry.created_by, entry.history.iter().find(|h| h.1 == TaskState::Created).and_then(|h| h.0)) {
+        if let (Some(account), Some(created)) =
+            (&entry.created_by, entry.history.iter().find(|h| h.1 == TaskState::Created).and_then(|h| h.0))
+        {
             let user = account.rsplit('\\').next().unwrap_or(account).to_ascii_lowercase();
             let near = interactive.get(&(entry.host.to_ascii_lowercase(), user.clone())).and_then(|ts| {
-                ts.iter().filter(|t| (t.ticks() - created.ticks()).abs() <= cfg.human_window_secs * 10_000_000).min_by_key(|t| (t.ticks() - created.ticks()).abs()).copied()
+                ts.iter()
+                    .filter(|t| (t.ticks() - created.ticks()).abs() <= cfg.human_window_secs * 10_000_000)
+                    .min_by_key(|t| (t.ticks() - created.ticks()).abs())
+                    .copied()
             });
             let suspicious_chain = nodes.iter().any(|&n| {
                 let img = file_leaf(&tree.nodes[n].image).to_ascii_lowercase();
@@ -339,10 +357,20 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
             }) || reasons.iter().any(|r| r.signal == "unusual_creator" || r.signal == "encoded_powershell");
             match near {
                 None if !user.ends_with('$') && user != "system" => {
-                    add_reason(&mut reasons, "no_human", 5, format!("no interactive logon by {account} within {} min of the creation", cfg.human_window_secs / 60));
+                    add_reason(
+                        &mut reasons,
+                        "no_human",
+                        5,
+                        format!("no interactive logon by {account} within {} min of the creation", cfg.human_window_secs / 60),
+                    );
                 }
                 Some(t) if !suspicious_chain => {
-                    add_reason(&mut reasons, "human_admin", -15, format!("created by {account} in an interactive session (logon at {t}) with ordinary tools"));
+                    add_reason(
+                        &mut reasons,
+                        "human_admin",
+                        -15,
+                        format!("created by {account} in an interactive session (logon at {t}) with ordinary tools"),
+                    );
                 }
                 _ => {}
             }
@@ -395,8 +423,18 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
 
 /// Creating processes that mean "a program did this", not a person at a console.
 const SUSPICIOUS_CREATORS: &[&str] = &[
-    "winword.exe", "excel.exe", "powerpnt.exe", "outlook.exe", "mshta.exe", "wscript.exe", "cscript.exe", "rundll32.exe", "regsvr32.exe",
-    "wmiprvse.exe", "w3wp.exe", "sqlservr.exe",
+    "winword.exe",
+    "excel.exe",
+    "powerpnt.exe",
+    "outlook.exe",
+    "mshta.exe",
+    "wscript.exe",
+    "cscript.exe",
+    "rundll32.exe",
+    "regsvr32.exe",
+    "wmiprvse.exe",
+    "w3wp.exe",
+    "sqlservr.exe",
 ];
 
 fn level_weight(level: &str) -> i32 {
@@ -436,9 +474,15 @@ fn stack_counts(entries: &[TaskEntry]) -> HashMap<String, (usize, usize)> {
     by_name.into_iter().map(|(k, v)| (k, (v.len(), fleet.len()))).collect()
 }
 
-fn techniques(entry: &TaskEntry, reasons: &[Reason], evs: &BTreeSet<EventRef>, decoded: &[taskhunt_tasks::powershell::Decoded]) -> Vec<String> {
+fn techniques(
+    entry: &TaskEntry,
+    reasons: &[Reason],
+    evs: &BTreeSet<EventRef>,
+    decoded: &[taskhunt_tasks::powershell::Decoded],
+) -> Vec<String> {
     let mut t: BTreeSet<&str> = ["T1053.005"].into();
-    let text: String = evs.iter().map(|e| e.summary.to_ascii_lowercase()).collect::<Vec<_>>().join("\n") + &entry.actions.to_ascii_lowercase();
+    let text: String =
+        evs.iter().map(|e| e.summary.to_ascii_lowercase()).collect::<Vec<_>>().join("\n") + &entry.actions.to_ascii_lowercase();
     let has = |s: &str| reasons.iter().any(|r| r.signal == s);
     if text.contains("powershell") || text.contains("pwsh") {
         t.insert("T1059.001");

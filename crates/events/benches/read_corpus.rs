@@ -21,9 +21,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("read_corpus");
     group.sample_size(10);
     group.throughput(Throughput::Elements(first.records));
-    group.bench_function("evtx-attack-samples", |b| {
-        b.iter(|| read_paths(&dirs, &ReadOptions::default(), |_| {}, |_, _| {}).records)
-    });
+    group.bench_function("evtx-attack-samples", |b| b.iter(|| read_paths(&dirs, &ReadOptions::default(), |_| {}, |_, _| {}).records));
     group.finish();
 }
 

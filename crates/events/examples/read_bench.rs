@@ -56,8 +56,7 @@ fn main() {
             }
             Some(which) if which.ends_with("-mem") => {
                 let with_crate = which.starts_with("crate");
-                let counts: Vec<u64> =
-                    loaded.par_iter().map(|(f, d)| read_evtx_bytes(f, d, with_crate).events.len() as u64).collect();
+                let counts: Vec<u64> = loaded.par_iter().map(|(f, d)| read_evtx_bytes(f, d, with_crate).events.len() as u64).collect();
                 records += counts.iter().sum::<u64>();
                 bytes += loaded.iter().map(|(_, d)| d.len() as u64).sum::<u64>();
             }

@@ -91,8 +91,7 @@ fn decoder_matches_the_evtx_crate_on_the_corpus() {
         let results: Vec<(usize, Vec<String>)> = files.par_iter().map(|p| compare(p)).collect();
         let records: usize = results.iter().map(|r| r.0).sum();
         let diffs: Vec<&String> = results.iter().flat_map(|r| &r.1).collect();
-        let _ =
-            writeln!(report, "{set}: {} files, {records} records compared, {} differences", files.len(), diffs.len());
+        let _ = writeln!(report, "{set}: {} files, {records} records compared, {} differences", files.len(), diffs.len());
         for d in diffs.iter().take(20) {
             let _ = writeln!(report, "  {d}");
         }
@@ -108,8 +107,7 @@ fn decoder_matches_the_evtx_crate_on_the_corpus() {
 #[test]
 fn one_file_of_many_chunks_reads_as_the_evtx_crate_reads_it() {
     let Some(root) = corpus("one_file_of_many_chunks_reads_as_the_evtx_crate_reads_it") else { return };
-    let files: Vec<Vec<u8>> =
-        evtx_files(&root.join("evtx-attack-samples")).iter().map(|f| std::fs::read(f).unwrap()).collect();
+    let files: Vec<Vec<u8>> = evtx_files(&root.join("evtx-attack-samples")).iter().map(|f| std::fs::read(f).unwrap()).collect();
     let joined = concat_evtx(&files);
     let chunks = (joined.len() - 4096) / 65536;
     // Each chunk's first record id (chunk header offset 24).
@@ -188,16 +186,10 @@ fn descriptors(chunk: &[u8], at: usize, depth: usize, out: &mut Vec<usize>) {
 ///   comes back changed (`a\nb` as a line break); we keep the name as it is.
 fn deliberately_different(ours: &FileBatch, theirs: &FileBatch) -> bool {
     let odd = |name: &str| name.chars().any(|c| c == '"' || c == '\\' || c < ' ');
-    let odd_names = ours
-        .events
-        .iter()
-        .chain(&theirs.events)
-        .any(|e| e.system.iter().chain(e.fields.iter()).any(|(name, _)| odd(name.as_str())));
+    let odd_names =
+        ours.events.iter().chain(&theirs.events).any(|e| e.system.iter().chain(e.fields.iter()).any(|(name, _)| odd(name.as_str())));
     odd_names
-        || theirs
-            .issues
-            .iter()
-            .any(|i| i.message.contains("Failed to build string cache") || i.message.contains("`serde_json` failed"))
+        || theirs.issues.iter().any(|i| i.message.contains("Failed to build string cache") || i.message.contains("`serde_json` failed"))
 }
 
 /// Corpus records with a few bytes of their first chunk changed, checksums fixed so that
@@ -242,9 +234,9 @@ fn mutated_records_decode_as_the_evtx_crate_does() {
                     at += u32::from_le_bytes(chunk[at + 4..at + 8].try_into().unwrap()).max(28) as usize;
                 }
                 const TYPES: &[u8] = &[
-                    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
-                    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x21, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89,
-                    0x8a, 0x8b, 0x8c, 0x8d, 0x8f, 0x91, 0x92, 0x93, 0x94, 0x95,
+                    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13,
+                    0x14, 0x15, 0x21, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8f, 0x91, 0x92, 0x93,
+                    0x94, 0x95,
                 ];
                 for _ in 0..1 + xorshift(&mut rng) % 3 {
                     let Some(&d) = found.get((xorshift(&mut rng) % found.len().max(1) as u64) as usize) else { break };

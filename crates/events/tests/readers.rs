@@ -199,7 +199,17 @@ fn assert_same_modulo_winlogbeat(evtx: &Event, ecs: &Event) {
     }
     assert_eq!(ecs.fields.len(), expected, "{what}: no extra fields");
     // System values Winlogbeat carries, under the evtx-dump names.
-    for name in ["Provider_Name", "Provider_Guid", "EventID", "EventRecordID", "Channel", "Computer", "Execution_ProcessID", "Execution_ThreadID", "Security_UserID"] {
+    for name in [
+        "Provider_Name",
+        "Provider_Guid",
+        "EventID",
+        "EventRecordID",
+        "Channel",
+        "Computer",
+        "Execution_ProcessID",
+        "Execution_ThreadID",
+        "Security_UserID",
+    ] {
         let text = |e: &Event| e.system.get_str(name).map(|v| v.to_text().into_owned());
         assert_eq!(text(ecs), text(evtx), "{what}: system {name}");
     }

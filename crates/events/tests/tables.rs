@@ -125,8 +125,7 @@ fn sysmon_1_becomes_a_process_row() {
 
 #[test]
 fn sysmon_1_placeholders_stay_null_and_parent_user_is_the_initiating_account() {
-    let Some(samples) = evtx_samples("sysmon_1_placeholders_stay_null_and_parent_user_is_the_initiating_account")
-    else {
+    let Some(samples) = evtx_samples("sysmon_1_placeholders_stay_null_and_parent_user_is_the_initiating_account") else {
         return;
     };
     // An unsigned tool run from a VirtualBox share: FileVersion, Description, Product, Company
@@ -205,8 +204,7 @@ fn security_4688_process_runs_as_the_target_account() {
 
 #[test]
 fn security_4688_with_empty_target_runs_as_the_subject_and_agrees_with_sysmon() {
-    let Some(samples) = evtx_samples("security_4688_with_empty_target_runs_as_the_subject_and_agrees_with_sysmon")
-    else {
+    let Some(samples) = evtx_samples("security_4688_with_empty_target_runs_as_the_subject_and_agrees_with_sysmon") else {
         return;
     };
     // The Security log's view of the MalSeclogon.exe start that Sysmon record 619515 shows:
@@ -423,20 +421,14 @@ fn sysmon_12_deletions_and_hives_without_a_sid() {
     let file = "Defense Evasion/Sysmon_12_DE_AntiForensics_MRU_DeleteKey.evtx";
     let row = tables::normalize(&record(&samples, file, 308049).event).unwrap();
     assert_eq!(text(&row, "ActionType"), "RegistryKeyDeleted");
-    assert_eq!(
-        text(&row, "RegistryKey"),
-        format!(r"{IEUSER_HIVE}\Software\Microsoft\Windows\CurrentVersion\Explorer\RunMRU")
-    );
+    assert_eq!(text(&row, "RegistryKey"), format!(r"{IEUSER_HIVE}\Software\Microsoft\Windows\CurrentVersion\Explorer\RunMRU"));
     assert_eq!(row.get("RegistryValueName"), None);
     assert_eq!(text(&row, "InitiatingProcessFolderPath"), r"C:\Windows\regedit.exe");
 
     // HKU\.DEFAULT is no user's SID: it stays under HKEY_USERS.
     let file = "Credential Access/babyshark_mimikatz_powershell.evtx";
     let row = tables::normalize(&record(&samples, file, 9).event).unwrap();
-    assert_eq!(
-        text(&row, "RegistryKey"),
-        r"HKEY_USERS\.DEFAULT\Software\Microsoft\SystemCertificates\Root\Certificates"
-    );
+    assert_eq!(text(&row, "RegistryKey"), r"HKEY_USERS\.DEFAULT\Software\Microsoft\SystemCertificates\Root\Certificates");
     // HKCR: the value `(Default)` of ms-browser's open command, set by a WMI event consumer.
     let file = "Lateral Movement/LM_wmi_PoisonHandler_Mr-Un1k0d3r_sysmon_1_13.evtx";
     let row = tables::normalize(&record(&samples, file, 335).event).unwrap();
@@ -571,10 +563,7 @@ fn sysmon_22_becomes_a_dns_device_event() {
         InitiatingProcessId=2428 | InitiatingProcessUniqueId={23f38d93-abac-5f8e-3900-000000000c00}
         ",
     );
-    assert_eq!(
-        serde_json::Value::Object(additional_fields(&row)),
-        serde_json::json!({"DnsQueryString": "wpad", "QueryStatus": "9003"})
-    );
+    assert_eq!(serde_json::Value::Object(additional_fields(&row)), serde_json::json!({"DnsQueryString": "wpad", "QueryStatus": "9003"}));
 }
 
 #[test]
@@ -607,9 +596,7 @@ fn powershell_4104_becomes_a_powershell_command_device_event() {
     let row = tables::normalize(&record(&samples, file, 1123).event).unwrap();
     let fields = additional_fields(&row);
     assert!(!fields.contains_key("Path"), "{fields:?}");
-    assert!(
-        json_str(&fields, "Command").starts_with("function Invoke-LoginPrompt{\n$cred = $Host.ui.PromptForCredential(")
-    );
+    assert!(json_str(&fields, "Command").starts_with("function Invoke-LoginPrompt{\n$cred = $Host.ui.PromptForCredential("));
     assert_eq!(row.get("InitiatingProcessId"), Some(&Value::Int(5500)));
 }
 
@@ -724,8 +711,7 @@ fn whole_corpus_row_counts_types_and_fixed_values() {
     assert_eq!(tally.tables, want);
     // Sysmon/Operational; Security; PowerShell/Operational (7) and Windows PowerShell (4);
     // System; everything else, 415 of them without a Channel.
-    let want: BTreeMap<&str, u64> =
-        [("sysmon", 3241), ("security", 1577), ("powershell", 11), ("system", 17), ("other", 3409)].into();
+    let want: BTreeMap<&str, u64> = [("sysmon", 3241), ("security", 1577), ("powershell", 11), ("system", 17), ("other", 3409)].into();
     assert_eq!(tally.raw, want);
     // Sysmon 3: Protocol tcp 126, udp 38; Initiated true 77, false 87.
     assert_eq!((tally.count("Protocol", "Tcp"), tally.count("Protocol", "Udp")), (126, 38));

@@ -45,9 +45,9 @@ impl ColumnBuilder {
 
     fn push(&mut self, v: Option<&Value>) {
         match self {
-            ColumnBuilder::Ts(b) => b.append_option(
-                v.and_then(|v| taskhunt_events::Timestamp::parse(&v.to_text())).map(|t| t.unix_nanos() as i64),
-            ),
+            ColumnBuilder::Ts(b) => {
+                b.append_option(v.and_then(|v| taskhunt_events::Timestamp::parse(&v.to_text())).map(|t| t.unix_nanos() as i64))
+            }
             ColumnBuilder::Long(b) => b.append_option(v.and_then(Value::as_i64)),
             ColumnBuilder::Str(b) => b.append_option(v.filter(|v| !v.is_null()).map(|v| v.to_text())),
         }

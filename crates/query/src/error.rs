@@ -29,24 +29,13 @@ impl QueryError {
         }
         let src = text.lines().nth(self.line - 1).unwrap_or("");
         let src = taskhunt_events::text::terminal_safe(src);
-        format!(
-            "{}:{}: {}\n  {}\n  {}^",
-            self.line,
-            self.column,
-            self.message,
-            src,
-            " ".repeat(self.column.saturating_sub(1))
-        )
+        format!("{}:{}: {}\n  {}\n  {}^", self.line, self.column, self.message, src, " ".repeat(self.column.saturating_sub(1)))
     }
 }
 
 impl fmt::Display for QueryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}:{}: {}", self.line, self.column, self.message)
-        }
+        if self.line == 0 { f.write_str(&self.message) } else { write!(f, "{}:{}: {}", self.line, self.column, self.message) }
     }
 }
 

@@ -27,7 +27,11 @@ fn sql_counts_match_the_corpus() {
     assert_eq!(count(&engine, "SELECT count(*) FROM security WHERE \"EventID\" = 4698"), 3);
     assert_eq!(count(&engine, "SELECT count(*) FROM \"DeviceEvents\" WHERE \"ActionType\" = 'ScheduledTaskCreated'"), 3);
     // Identifiers keep their case without quotes.
-    assert_eq!(count(&engine, "SELECT count(*) FROM DeviceProcessEvents WHERE FileName = 'schtasks.exe'"), count(&engine, "SELECT count(*) FROM sysmon WHERE \"EventID\" = 1 AND lower(\"Image\") LIKE '%\\schtasks.exe'") + count(&engine, "SELECT count(*) FROM security WHERE \"EventID\" = 4688 AND lower(\"NewProcessName\") LIKE '%\\schtasks.exe'"));
+    assert_eq!(
+        count(&engine, "SELECT count(*) FROM DeviceProcessEvents WHERE FileName = 'schtasks.exe'"),
+        count(&engine, "SELECT count(*) FROM sysmon WHERE \"EventID\" = 1 AND lower(\"Image\") LIKE '%\\schtasks.exe'")
+            + count(&engine, "SELECT count(*) FROM security WHERE \"EventID\" = 4688 AND lower(\"NewProcessName\") LIKE '%\\schtasks.exe'")
+    );
     let err = engine.run(Lang::Sql, "SELECT nope FROM sysmon").unwrap_err();
     assert!(err.message.contains("nope"), "{err}");
 }

@@ -100,7 +100,19 @@ fn eleven_questions_three_languages() {
         assert!(!q.is_empty(), "{what}: no rows");
         // Day keys differ in rendering (date vs timestamp); compare their date part.
         let norm = |v: Vec<Vec<String>>| -> Vec<Vec<String>> {
-            let mut v: Vec<Vec<String>> = v.into_iter().map(|r| r.into_iter().map(|c| c.get(..10).filter(|d| d.len() == 10 && d.as_bytes()[4] == b'-' && c.len() > 10 && c.as_bytes()[10] == b'T').map(String::from).unwrap_or(c)).collect()).collect();
+            let mut v: Vec<Vec<String>> = v
+                .into_iter()
+                .map(|r| {
+                    r.into_iter()
+                        .map(|c| {
+                            c.get(..10)
+                                .filter(|d| d.len() == 10 && d.as_bytes()[4] == b'-' && c.len() > 10 && c.as_bytes()[10] == b'T')
+                                .map(String::from)
+                                .unwrap_or(c)
+                        })
+                        .collect()
+                })
+                .collect();
             v.sort();
             v
         };

@@ -51,9 +51,10 @@ pub struct CoverageBuilder {
 
 impl CoverageBuilder {
     pub fn add(&mut self, e: &Event) {
-        let (h, times) = self.hosts.entry(e.computer.to_ascii_lowercase()).or_insert_with(|| {
-            (HostCoverage { host: e.computer.to_string(), ..HostCoverage::default() }, Vec::new())
-        });
+        let (h, times) = self
+            .hosts
+            .entry(e.computer.to_ascii_lowercase())
+            .or_insert_with(|| (HostCoverage { host: e.computer.to_string(), ..HostCoverage::default() }, Vec::new()));
         h.events += 1;
         h.first = Some(h.first.map_or(e.timestamp, |f| f.min(e.timestamp)));
         h.last = Some(h.last.map_or(e.timestamp, |l| l.max(e.timestamp)));
@@ -74,7 +75,12 @@ impl CoverageBuilder {
     pub fn finish(self) -> Coverage {
         let mut cov = Coverage::default();
         let has = |chan: &str, id: Option<u32>| -> Vec<String> {
-            Vec::from_iter(self.hosts.values().filter(|(h, _)| !h.channels.get(chan).is_some_and(|ids| id.is_none_or(|i| ids.contains_key(&i)))).map(|(h, _)| h.host.clone()))
+            Vec::from_iter(
+                self.hosts
+                    .values()
+                    .filter(|(h, _)| !h.channels.get(chan).is_some_and(|ids| id.is_none_or(|i| ids.contains_key(&i))))
+                    .map(|(h, _)| h.host.clone()),
+            )
         };
         let all_hosts = self.hosts.len();
         let mut gaps = Vec::new();
@@ -87,19 +93,47 @@ impl CoverageBuilder {
                 });
             }
         };
-        gap(has(SYSMON, Some(3)), "no Sysmon 3 (network connections)", "C2 correlation from task processes to network traffic is impossible");
+        gap(
+            has(SYSMON, Some(3)),
+            "no Sysmon 3 (network connections)",
+            "C2 correlation from task processes to network traffic is impossible",
+        );
         gap(has(SYSMON, Some(22)), "no Sysmon 22 (DNS queries)", "rare-domain analysis is limited to connection hostnames");
-        gap(has(SYSMON, Some(1)), "no Sysmon 1 (process creation)", "process lineage rests on Security 4688 alone (no GUIDs, hashes or parent command lines)");
-        gap(has(SCHEDULER, None), "TaskScheduler/Operational absent", "task runs cannot be tied to processes by instance id; only command-line matching remains");
-        gap(has("Security", Some(4698)), "no Security 4698 (task registered)", "task definitions come only from command lines and other sources (audit Other Object Access Events)");
+        gap(
+            has(SYSMON, Some(1)),
+            "no Sysmon 1 (process creation)",
+            "process lineage rests on Security 4688 alone (no GUIDs, hashes or parent command lines)",
+        );
+        gap(
+            has(SCHEDULER, None),
+            "TaskScheduler/Operational absent",
+            "task runs cannot be tied to processes by instance id; only command-line matching remains",
+        );
+        gap(
+            has("Security", Some(4698)),
+            "no Security 4698 (task registered)",
+            "task definitions come only from command lines and other sources (audit Other Object Access Events)",
+        );
         gap(has("Security", Some(4624)), "no Security 4624 (logons)", "remote creation and human involvement cannot be checked");
-        gap(has("Microsoft-Windows-PowerShell/Operational", Some(4104)), "no PowerShell 4104 (script blocks)", "decoded scripts cannot be confirmed from the engine's own logging");
+        gap(
+            has("Microsoft-Windows-PowerShell/Operational", Some(4104)),
+            "no PowerShell 4104 (script blocks)",
+            "decoded scripts cannot be confirmed from the engine's own logging",
+        );
         let (total, with) = self.cmdline_4688;
         if total > 0 && with < total {
-            gap(vec![], &format!("{} of {total} Security 4688 events without command lines", total - with), "process command-line auditing is off on some hosts; detections on command lines miss them");
+            gap(
+                vec![],
+                &format!("{} of {total} Security 4688 events without command lines", total - with),
+                "process command-line auditing is off on some hosts; detections on command lines miss them",
+            );
         }
         for (host, t) in &self.cleared {
-            gaps.push(Gap { hosts: vec![host.clone()], what: format!("event log cleared at {t}"), consequence: "events before this point may be missing".into() });
+            gaps.push(Gap {
+                hosts: vec![host.clone()],
+                what: format!("event log cleared at {t}"),
+                consequence: "events before this point may be missing".into(),
+            });
         }
         for (_, (mut h, mut times)) in self.hosts {
             times.sort_unstable();
@@ -115,7 +149,11 @@ impl CoverageBuilder {
             if !h.silent_periods.is_empty() {
                 gaps.push(Gap {
                     hosts: vec![h.host.clone()],
-                    what: format!("{} silent period(s), longest {}h", h.silent_periods.len(), h.silent_periods.iter().map(|(a, b)| (b.unix_seconds() - a.unix_seconds()) / 3600).max().unwrap_or(0)),
+                    what: format!(
+                        "{} silent period(s), longest {}h",
+                        h.silent_periods.len(),
+                        h.silent_periods.iter().map(|(a, b)| (b.unix_seconds() - a.unix_seconds()) / 3600).max().unwrap_or(0)
+                    ),
                     consequence: "logs may have been cleared or the host was off; activity then is unseen".into(),
                 });
             }

@@ -74,7 +74,10 @@ pub fn render(r: &HuntReport) -> String {
         r.coverage.hosts.len(),
         r.tasks_total
     );
-    let _ = write!(s, "<section><h2>Why this activity stood out</h2><table><tr><th>Incident</th><th>Severity</th><th>Hosts</th><th>Task</th><th>Top reasons</th></tr>");
+    let _ = write!(
+        s,
+        "<section><h2>Why this activity stood out</h2><table><tr><th>Incident</th><th>Severity</th><th>Hosts</th><th>Task</th><th>Top reasons</th></tr>"
+    );
     for inc in &r.incidents {
         let top: Vec<String> = inc.reasons.iter().take(3).map(|x| html(&x.detail)).collect();
         let _ = write!(
@@ -96,10 +99,24 @@ pub fn render(r: &HuntReport) -> String {
     s.push_str("</ul></section>");
     s.push_str(&timeline_svg(&r.incidents));
     // Telemetry.
-    s.push_str("<section><h2>Telemetry available</h2><table><tr><th>Host</th><th>Events</th><th>First</th><th>Last</th><th>Channels</th></tr>");
+    s.push_str(
+        "<section><h2>Telemetry available</h2><table><tr><th>Host</th><th>Events</th><th>First</th><th>Last</th><th>Channels</th></tr>",
+    );
     for h in &r.coverage.hosts {
-        let chans: Vec<String> = h.channels.iter().map(|(c, ids)| format!("{} ({})", html(c), ids.iter().map(|(i, n)| format!("{i}×{n}")).collect::<Vec<_>>().join(" "))).collect();
-        let _ = write!(s, "<tr><td>{}</td><td>{}</td><td class=\"nw\">{}</td><td class=\"nw\">{}</td><td>{}</td></tr>", html(&h.host), h.events, ts(h.first), ts(h.last), chans.join("<br>"));
+        let chans: Vec<String> = h
+            .channels
+            .iter()
+            .map(|(c, ids)| format!("{} ({})", html(c), ids.iter().map(|(i, n)| format!("{i}×{n}")).collect::<Vec<_>>().join(" ")))
+            .collect();
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td class=\"nw\">{}</td><td class=\"nw\">{}</td><td>{}</td></tr>",
+            html(&h.host),
+            h.events,
+            ts(h.first),
+            ts(h.last),
+            chans.join("<br>")
+        );
     }
     s.push_str("</table><h2>Telemetry gaps</h2><ul>");
     for g in &r.coverage.gaps {
@@ -139,7 +156,14 @@ pub fn render(r: &HuntReport) -> String {
     }
     s.push_str("</section><section><h2>Detection opportunities</h2><h3>Sigma rules that fired</h3><table><tr><th>Rule</th><th>Level</th><th>Detections</th><th>Hosts</th></tr>");
     for d in &r.detections {
-        let _ = write!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", html(&d.rule_title), sev(&d.level), d.count, html(&d.hosts.join(", ")));
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            html(&d.rule_title),
+            sev(&d.level),
+            d.count,
+            html(&d.hosts.join(", "))
+        );
     }
     s.push_str("</table><h3>Rules generated from the incidents</h3>");
     if !r.generated_rules.is_empty() {
@@ -210,7 +234,15 @@ fn incident(s: &mut String, inc: &Incident) {
             let _ = write!(s, "<li>{:?}<pre>{}</pre></li>", layer.kind, html_pre(&layer.text.chars().take(2000).collect::<String>()));
         }
         s.push_str("</ol>");
-        let iocs: Vec<String> = d.iocs.urls.iter().chain(&d.iocs.domains).chain(&d.iocs.ips).chain(&d.iocs.paths).map(|i| format!("<code>{}</code>", html(i))).collect();
+        let iocs: Vec<String> = d
+            .iocs
+            .urls
+            .iter()
+            .chain(&d.iocs.domains)
+            .chain(&d.iocs.ips)
+            .chain(&d.iocs.paths)
+            .map(|i| format!("<code>{}</code>", html(i)))
+            .collect();
         if !iocs.is_empty() {
             let _ = write!(s, "<p>IOCs: {}</p>", iocs.join(", "));
         }
@@ -219,7 +251,14 @@ fn incident(s: &mut String, inc: &Incident) {
     if !inc.domains.is_empty() || !inc.beacons.is_empty() {
         s.push_str("<h3>Network</h3><table><tr><th>Destination</th><th>Hosts / fleet</th><th>Notes</th></tr>");
         for d in &inc.domains {
-            let _ = write!(s, "<tr><td><code>{}</code></td><td>{} / {}</td><td>{}</td></tr>", html(&d.name), d.rarity.hosts, d.rarity.fleet, html(&d.rarity.reasons.join("; ")));
+            let _ = write!(
+                s,
+                "<tr><td><code>{}</code></td><td>{} / {}</td><td>{}</td></tr>",
+                html(&d.name),
+                d.rarity.hosts,
+                d.rarity.fleet,
+                html(&d.rarity.reasons.join("; "))
+            );
         }
         for b in &inc.beacons {
             let _ = write!(
@@ -241,9 +280,21 @@ fn incident(s: &mut String, inc: &Incident) {
         }
         s.push_str("</ul>");
     }
-    let _ = write!(s, "<details><summary>Timeline ({} events)</summary><table><tr><th>Time</th><th>Host</th><th>Role</th><th>Event</th><th>Summary</th></tr>", inc.events.len());
+    let _ = write!(
+        s,
+        "<details><summary>Timeline ({} events)</summary><table><tr><th>Time</th><th>Host</th><th>Role</th><th>Event</th><th>Summary</th></tr>",
+        inc.events.len()
+    );
     for e in inc.events.iter().take(500) {
-        let _ = write!(s, "<tr><td class=\"nw\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>", e.time, html(&e.host), html(&e.role), e.event_id, html(&e.summary));
+        let _ = write!(
+            s,
+            "<tr><td class=\"nw\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            e.time,
+            html(&e.host),
+            html(&e.role),
+            e.event_id,
+            html(&e.summary)
+        );
     }
     s.push_str("</table>");
     if inc.events.len() > 500 {
@@ -260,10 +311,17 @@ fn timeline_svg(incidents: &[Incident]) -> String {
     let rows = incidents.len().min(40);
     let (w, row_h, left) = (1100.0, 22.0, 110.0);
     let h = rows as f64 * row_h + 40.0;
-    let mut s = format!("<section><h2>Timeline</h2><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"incident timeline\">");
+    let mut s = format!(
+        "<section><h2>Timeline</h2><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"incident timeline\">"
+    );
     for (r, inc) in incidents.iter().take(rows).enumerate() {
         let y = 20.0 + r as f64 * row_h;
-        let _ = write!(s, "<text x=\"4\" y=\"{:.1}\" font-size=\"12\">{}</text><line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{w}\" y2=\"{y:.1}\" stroke=\"#e5e7eb\"/>", y + 4.0, html(&inc.id));
+        let _ = write!(
+            s,
+            "<text x=\"4\" y=\"{:.1}\" font-size=\"12\">{}</text><line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{w}\" y2=\"{y:.1}\" stroke=\"#e5e7eb\"/>",
+            y + 4.0,
+            html(&inc.id)
+        );
         for e in &inc.events {
             let x = left + (e.time.unix_seconds() - min) as f64 / span * (w - left - 10.0);
             let color = match e.role.as_str() {
@@ -273,7 +331,13 @@ fn timeline_svg(incidents: &[Incident]) -> String {
                 "dns" => "#e08a00",
                 _ => "#6b7280",
             };
-            let _ = write!(s, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"4\" fill=\"{color}\"><title>{} {} {}</title></circle>", e.time, html(&e.role), html(&e.summary));
+            let _ = write!(
+                s,
+                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"4\" fill=\"{color}\"><title>{} {} {}</title></circle>",
+                e.time,
+                html(&e.role),
+                html(&e.summary)
+            );
         }
     }
     let _ = write!(

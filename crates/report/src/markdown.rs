@@ -97,7 +97,12 @@ pub fn render(r: &HuntReport) -> String {
             None => {
                 let _ = writeln!(s, "\n\n{} row(s).\n", q.rows);
                 if !q.sample.is_empty() {
-                    let _ = writeln!(s, "| {} |\n|{}", q.columns.iter().map(|c| md_code(c)).collect::<Vec<_>>().join(" | "), "---|".repeat(q.columns.len()));
+                    let _ = writeln!(
+                        s,
+                        "| {} |\n|{}",
+                        q.columns.iter().map(|c| md_code(c)).collect::<Vec<_>>().join(" | "),
+                        "---|".repeat(q.columns.len())
+                    );
                     for row in &q.sample {
                         let _ = writeln!(s, "| {} |", row.iter().map(|c| md_code(c)).collect::<Vec<_>>().join(" | "));
                     }
@@ -182,14 +187,24 @@ fn incident(s: &mut String, inc: &Incident) {
     if !inc.domains.is_empty() || !inc.beacons.is_empty() {
         s.push_str("| Destination | Hosts / fleet | Notes |\n|---|---|---|\n");
         for d in &inc.domains {
-            let _ = writeln!(s, "| {} | {} / {} | {} |", md_code(&d.name), d.rarity.hosts, d.rarity.fleet, md_code(&d.rarity.reasons.join("; ")));
+            let _ = writeln!(
+                s,
+                "| {} | {} / {} | {} |",
+                md_code(&d.name),
+                d.rarity.hosts,
+                d.rarity.fleet,
+                md_code(&d.rarity.reasons.join("; "))
+            );
         }
         for b in &inc.beacons {
             let _ = writeln!(
                 s,
                 "| {} | — | {} |",
                 md_code(&b.destination),
-                md_code(&format!("beacon score {:.2} over {} connections, every {:.0}s", b.score.score, b.score.connections, b.score.median_interval_secs))
+                md_code(&format!(
+                    "beacon score {:.2} over {} connections, every {:.0}s",
+                    b.score.score, b.score.connections, b.score.median_interval_secs
+                ))
             );
         }
         s.push('\n');

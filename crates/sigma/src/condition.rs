@@ -95,10 +95,7 @@ fn lex(text: &str) -> Result<Vec<(usize, Tok)>, ConditionError> {
                 }
             }
             other => {
-                return Err(ConditionError {
-                    offset: pos,
-                    message: format!("unexpected character {other:?}"),
-                });
+                return Err(ConditionError { offset: pos, message: format!("unexpected character {other:?}") });
             }
         }
     }
@@ -115,12 +112,7 @@ struct Parser<'a> {
 /// Parses `text` against the rule's search identifiers `names`.
 pub fn parse(text: &str, names: &[String]) -> Result<Cond, ConditionError> {
     let toks = lex(text)?;
-    let mut p = Parser {
-        toks,
-        pos: 0,
-        end: text.len(),
-        names,
-    };
+    let mut p = Parser { toks, pos: 0, end: text.len(), names };
     let cond = p.or()?;
     if let Some((off, tok)) = p.toks.get(p.pos) {
         let message = if *tok == Tok::Pipe {
@@ -157,10 +149,7 @@ impl Parser<'_> {
     }
 
     fn err<T>(&self, message: impl Into<String>) -> Result<T, ConditionError> {
-        Err(ConditionError {
-            offset: self.offset(),
-            message: message.into(),
-        })
+        Err(ConditionError { offset: self.offset(), message: message.into() })
     }
 
     fn or(&mut self) -> Result<Cond, ConditionError> {

@@ -70,7 +70,8 @@ impl RuleSet {
                     continue;
                 }
                 let c = &self.correlations[ci];
-                let deps: Vec<Option<usize>> = c.rules.iter().map(|r| self.correlation_index(r).filter(|_| self.rule_index(r).is_none())).collect();
+                let deps: Vec<Option<usize>> =
+                    c.rules.iter().map(|r| self.correlation_index(r).filter(|_| self.rule_index(r).is_none())).collect();
                 if deps.iter().flatten().any(|&d| done[d].is_none()) {
                     continue;
                 }

@@ -198,25 +198,11 @@ pub(crate) fn parse(map: &serde_json::Map<String, Json>, loc: &Locator) -> Resul
             let Json::Object(per_rule) = per_rule else {
                 return Err(loc.error(Some(alias), format!("alias `{alias}` must map rule names to fields")));
             };
-            aliases.insert(
-                alias.clone(),
-                per_rule.iter().filter_map(|(r, f)| scalar_text(f).map(|f| (r.clone(), f))).collect(),
-            );
+            aliases.insert(alias.clone(), per_rule.iter().filter_map(|(r, f)| scalar_text(f).map(|f| (r.clone(), f))).collect());
         }
     }
     let generate = matches!(c.get("generate").or_else(|| map.get("generate")), Some(Json::Bool(true)));
-    Ok(Correlation {
-        meta,
-        kind,
-        rules,
-        group_by,
-        timespan,
-        timespan_text,
-        fields,
-        condition,
-        aliases,
-        generate,
-    })
+    Ok(Correlation { meta, kind, rules, group_by, timespan, timespan_text, fields, condition, aliases, generate })
 }
 
 /// One event a correlation consumes: a detection (or a lower correlation's alert) with the
@@ -242,15 +228,7 @@ pub struct Input<'a> {
 impl<'a> Input<'a> {
     /// A detection seen through `mapping`, with no lower correlation behind it.
     pub fn detection(time: Timestamp, rule: usize, event: &'a Event, mapping: Mapping, key: usize) -> Input<'a> {
-        Input {
-            time,
-            rule,
-            rule_name: None,
-            event,
-            mapping,
-            group: None,
-            key,
-        }
+        Input { time, rule, rule_name: None, event, mapping, group: None, key }
     }
 }
 
@@ -295,15 +273,7 @@ struct Window {
 
 impl Window {
     fn new(rules: usize) -> Window {
-        Window {
-            len: 0,
-            values: HashMap::new(),
-            valued: 0,
-            sum: 0.0,
-            numbers: 0,
-            per_rule: vec![0; rules],
-            chain: vec![None; rules],
-        }
+        Window { len: 0, values: HashMap::new(), valued: 0, sum: 0.0, numbers: 0, per_rule: vec![0; rules], chain: vec![None; rules] }
     }
 
     fn add(&mut self, index: usize, item: &Item) {
@@ -375,10 +345,7 @@ impl Correlation {
         self.aliases
             .get(name)
             .and_then(|per_rule| {
-                input
-                    .rule_name
-                    .and_then(|r| per_rule.get(r))
-                    .or_else(|| self.rules.get(input.rule).and_then(|r| per_rule.get(r)))
+                input.rule_name.and_then(|r| per_rule.get(r)).or_else(|| self.rules.get(input.rule).and_then(|r| per_rule.get(r)))
             })
             .map(String::as_str)
             .unwrap_or(name)
@@ -409,13 +376,7 @@ impl Correlation {
                 parts.map(|p| p.join("\u{1f}").into_boxed_str())
             };
             let number = value.as_deref().and_then(|v| v.trim().parse::<f64>().ok()).filter(|n| n.is_finite());
-            groups.entry(key).or_default().push(Item {
-                time: input.time.ticks(),
-                rule: input.rule,
-                key: input.key,
-                value,
-                number,
-            });
+            groups.entry(key).or_default().push(Item { time: input.time.ticks(), rule: input.rule, key: input.key, value, number });
         }
         let mut keys: Vec<_> = groups.keys().cloned().collect();
         keys.sort();
@@ -473,9 +434,7 @@ impl Correlation {
             CorrelationType::TemporalOrdered => {
                 // The longest prefix of the rule order that occurs, in order, inside the window;
                 // the alert starts at that chain's first event.
-                let (n, from) = (0..self.rules.len())
-                    .rev()
-                    .find_map(|p| w.chain[p].filter(|&s| s >= start).map(|s| (p + 1, s)))?;
+                let (n, from) = (0..self.rules.len()).rev().find_map(|p| w.chain[p].filter(|&s| s >= start).map(|s| (p + 1, s)))?;
                 let ok = if self.condition.is_empty() { n == self.rules.len() } else { self.holds(n as f64) };
                 ok.then_some((n as f64, from))
             }

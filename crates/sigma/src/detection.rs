@@ -33,10 +33,7 @@ pub struct DetectionError {
 }
 
 fn err(message: impl Into<String>, near: Option<&str>) -> DetectionError {
-    DetectionError {
-        message: message.into(),
-        near: near.map(String::from),
-    }
+    DetectionError { message: message.into(), near: near.map(String::from) }
 }
 
 /// Compiles one search identifier. Missing placeholders are appended to `missing`.
@@ -48,11 +45,9 @@ pub fn compile_selection(
 ) -> Result<Selection, DetectionError> {
     let maps = match body {
         Json::Object(map) => vec![compile_map(map, placeholders, missing)?],
-        Json::Array(items) if !items.is_empty() && items.iter().all(Json::is_object) => items
-            .iter()
-            .filter_map(Json::as_object)
-            .map(|m| compile_map(m, placeholders, missing))
-            .collect::<Result<_, _>>()?,
+        Json::Array(items) if !items.is_empty() && items.iter().all(Json::is_object) => {
+            items.iter().filter_map(Json::as_object).map(|m| compile_map(m, placeholders, missing)).collect::<Result<_, _>>()?
+        }
         Json::Array(items) if items.iter().all(|v| !v.is_object() && !v.is_array()) && !items.is_empty() => {
             vec![vec![compile_test(None, &[], items, placeholders, missing, name)?]]
         }
@@ -61,17 +56,11 @@ pub fn compile_selection(
         }
         Json::Array(items) if items.is_empty() => return Err(err(format!("search identifier `{name}` is an empty list"), Some(name))),
         Json::Array(_) => {
-            return Err(err(
-                format!("search identifier `{name}` mixes maps and plain values in one list"),
-                Some(name),
-            ));
+            return Err(err(format!("search identifier `{name}` mixes maps and plain values in one list"), Some(name)));
         }
         Json::Null => return Err(err(format!("search identifier `{name}` is empty"), Some(name))),
     };
-    Ok(Selection {
-        name: name.to_string(),
-        maps,
-    })
+    Ok(Selection { name: name.to_string(), maps })
 }
 
 fn compile_map(

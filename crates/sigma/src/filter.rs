@@ -37,10 +37,7 @@ pub(crate) fn parse(map: &serde_json::Map<String, Json>, loc: &Locator, placehol
         Some(v) => scalar_text(v).into_iter().collect(),
         None => return Err(loc.error(Some("filter:"), "filter has no `rules` list")),
     };
-    let condition_text = f
-        .get("condition")
-        .and_then(scalar_text)
-        .ok_or_else(|| loc.error(Some("filter:"), "filter has no `condition`"))?;
+    let condition_text = f.get("condition").and_then(scalar_text).ok_or_else(|| loc.error(Some("filter:"), "filter has no `condition`"))?;
     let mut sources = Vec::new();
     let mut missing = Vec::new();
     for (name, body) in f {
@@ -53,13 +50,7 @@ pub(crate) fn parse(map: &serde_json::Map<String, Json>, loc: &Locator, placehol
     }
     let names: Vec<String> = sources.iter().map(|(n, _)| n.clone()).collect();
     condition::parse(&condition_text, &names).map_err(|e| loc.error(Some("condition"), format!("filter condition: {e}")))?;
-    Ok(Filter {
-        meta,
-        logsource,
-        rules,
-        sources,
-        condition_text,
-    })
+    Ok(Filter { meta, logsource, rules, sources, condition_text })
 }
 
 impl Filter {

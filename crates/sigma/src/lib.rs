@@ -23,7 +23,7 @@ pub mod rule;
 pub mod ruleset;
 pub mod view;
 
+pub use correlate::CorrelationHit;
 pub use modifiers::Placeholders;
 pub use rule::{Level, Rule, RuleError};
-pub use correlate::CorrelationHit;
 pub use ruleset::{Hit, RuleSet, Source};

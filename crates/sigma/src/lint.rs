@@ -6,21 +6,44 @@ use serde_json::Value as Json;
 use std::path::Path;
 
 const TOP_LEVEL_KEYS: &[&str] = &[
-    "title", "id", "name", "related", "taxonomy", "status", "description", "license", "references", "author", "date",
-    "modified", "tags", "logsource", "detection", "fields", "falsepositives", "level", "scope", "correlation", "filter",
-    "generate", "regression_tests_path", "simulation",
+    "title",
+    "id",
+    "name",
+    "related",
+    "taxonomy",
+    "status",
+    "description",
+    "license",
+    "references",
+    "author",
+    "date",
+    "modified",
+    "tags",
+    "logsource",
+    "detection",
+    "fields",
+    "falsepositives",
+    "level",
+    "scope",
+    "correlation",
+    "filter",
+    "generate",
+    "regression_tests_path",
+    "simulation",
 ];
 const STATUSES: &[&str] = &["stable", "test", "experimental", "deprecated", "unsupported"];
 
 fn is_uuid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 5
-        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+    parts.len() == 5 && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 10 && (b[4] == b'-' || b[4] == b'/') && b[7] == b[4] && s.chars().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    b.len() == 10
+        && (b[4] == b'-' || b[4] == b'/')
+        && b[7] == b[4]
+        && s.chars().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 /// Problems in one rule file: load errors, loader warnings and the checks below.
@@ -48,7 +71,10 @@ pub fn lint_file(path: &Path, text: &str) -> Vec<RuleError> {
         let mut warn = |near: Option<&str>, msg: String| out.push(loc.error(near, msg));
         for key in map.keys() {
             if !TOP_LEVEL_KEYS.contains(&key.as_str()) {
-                warn(Some(&format!("{key}:")), format!("unknown top-level key `{key}`; check its spelling or move it where the specification puts it"));
+                warn(
+                    Some(&format!("{key}:")),
+                    format!("unknown top-level key `{key}`; check its spelling or move it where the specification puts it"),
+                );
             }
         }
         match map.get("id").and_then(Json::as_str) {

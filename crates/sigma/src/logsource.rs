@@ -35,27 +35,16 @@ pub struct Target {
 }
 
 const fn sysmon(ids: &'static [u32]) -> Target {
-    Target {
-        channel: SYSMON,
-        event_ids: Some(ids),
-        extra: None,
-        mapping: Mapping::Direct,
-    }
+    Target { channel: SYSMON, event_ids: Some(ids), extra: None, mapping: Mapping::Direct }
 }
 
 /// Windows categories: (category, targets).
 fn category_targets(category: &str) -> Option<Vec<Target>> {
     let one = |t: Target| Some(vec![t]);
     match category {
-        "process_creation" => Some(vec![
-            sysmon(&[1]),
-            Target {
-                channel: SECURITY,
-                event_ids: Some(&[4688]),
-                extra: None,
-                mapping: Mapping::Process4688,
-            },
-        ]),
+        "process_creation" => {
+            Some(vec![sysmon(&[1]), Target { channel: SECURITY, event_ids: Some(&[4688]), extra: None, mapping: Mapping::Process4688 }])
+        }
         "file_change" => one(sysmon(&[2])),
         "network_connection" => one(sysmon(&[3])),
         "sysmon_status" => one(sysmon(&[4, 16])),
@@ -67,14 +56,8 @@ fn category_targets(category: &str) -> Option<Vec<Target>> {
         "process_access" => one(sysmon(&[10])),
         "file_event" => one(sysmon(&[11])),
         "registry_event" => one(sysmon(&[12, 13, 14])),
-        "registry_add" => one(Target {
-            extra: Some(("EventType", &["CreateKey"])),
-            ..sysmon(&[12])
-        }),
-        "registry_delete" => one(Target {
-            extra: Some(("EventType", &["DeleteKey", "DeleteValue"])),
-            ..sysmon(&[12])
-        }),
+        "registry_add" => one(Target { extra: Some(("EventType", &["CreateKey"])), ..sysmon(&[12]) }),
+        "registry_delete" => one(Target { extra: Some(("EventType", &["DeleteKey", "DeleteValue"])), ..sysmon(&[12]) }),
         "registry_set" => one(sysmon(&[13])),
         "registry_rename" => one(sysmon(&[14])),
         "create_stream_hash" => one(sysmon(&[15])),
@@ -105,24 +88,11 @@ fn category_targets(category: &str) -> Option<Vec<Target>> {
 }
 
 fn ps(ids: &'static [u32]) -> Vec<Target> {
-    [PS, PS_CORE]
-        .into_iter()
-        .map(|channel| Target {
-            channel,
-            event_ids: Some(ids),
-            extra: None,
-            mapping: Mapping::Direct,
-        })
-        .collect()
+    [PS, PS_CORE].into_iter().map(|channel| Target { channel, event_ids: Some(ids), extra: None, mapping: Mapping::Direct }).collect()
 }
 
 const fn classic(ids: &'static [u32]) -> Target {
-    Target {
-        channel: PS_CLASSIC,
-        event_ids: Some(ids),
-        extra: None,
-        mapping: Mapping::Direct,
-    }
+    Target { channel: PS_CLASSIC, event_ids: Some(ids), extra: None, mapping: Mapping::Direct }
 }
 
 /// Windows services → channels (SigmaHQ's naming).
@@ -157,10 +127,7 @@ pub const SERVICES: &[(&str, &[&str])] = &[
     ("windefend", &[DEFENDER]),
     ("firewall-as", &["Microsoft-Windows-Windows Firewall With Advanced Security/Firewall"]),
     ("bits-client", &["Microsoft-Windows-Bits-Client/Operational"]),
-    (
-        "security-mitigations",
-        &["Microsoft-Windows-Security-Mitigations/Kernel Mode", "Microsoft-Windows-Security-Mitigations/User Mode"],
-    ),
+    ("security-mitigations", &["Microsoft-Windows-Security-Mitigations/Kernel Mode", "Microsoft-Windows-Security-Mitigations/User Mode"]),
     ("diagnosis-scripted", &["Microsoft-Windows-Diagnosis-Scripted/Operational"]),
     ("shell-core", &["Microsoft-Windows-Shell-Core/Operational"]),
     ("openssh", &["OpenSSH/Operational"]),
@@ -173,14 +140,8 @@ pub const SERVICES: &[(&str, &[&str])] = &[
     ("dns-client", &["Microsoft-Windows-DNS Client Events/Operational"]),
     ("appmodel-runtime", &["Microsoft-Windows-AppModel-Runtime/Admin"]),
     ("capi2", &["Microsoft-Windows-CAPI2/Operational"]),
-    (
-        "certificateservicesclient-lifecycle-system",
-        &["Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational"],
-    ),
-    (
-        "kernel-shimengine",
-        &["Microsoft-Windows-Kernel-ShimEngine/Operational", "Microsoft-Windows-Kernel-ShimEngine/Diagnostic"],
-    ),
+    ("certificateservicesclient-lifecycle-system", &["Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational"]),
+    ("kernel-shimengine", &["Microsoft-Windows-Kernel-ShimEngine/Operational", "Microsoft-Windows-Kernel-ShimEngine/Diagnostic"]),
     (
         "application-experience",
         &[
@@ -223,15 +184,7 @@ pub fn scope(ls: &LogSource) -> Scope {
         (
             s,
             SERVICES.iter().find(|(n, _)| n.eq_ignore_ascii_case(s)).map(|(_, chans)| {
-                chans
-                    .iter()
-                    .map(|c| Target {
-                        channel: c,
-                        event_ids: None,
-                        extra: None,
-                        mapping: Mapping::Direct,
-                    })
-                    .collect::<Vec<_>>()
+                chans.iter().map(|c| Target { channel: c, event_ids: None, extra: None, mapping: Mapping::Direct }).collect::<Vec<_>>()
             }),
         )
     });
@@ -244,11 +197,7 @@ pub fn scope(ls: &LogSource) -> Scope {
             // Both: the category's targets on the service's channels.
             let chans: Vec<&str> = svc.iter().map(|t| t.channel).collect();
             let both: Vec<Target> = cat.into_iter().filter(|t| chans.contains(&t.channel)).collect();
-            if both.is_empty() {
-                Scope::Unmapped("category and service name different logs".into())
-            } else {
-                Scope::Targets(both)
-            }
+            if both.is_empty() { Scope::Unmapped("category and service name different logs".into()) } else { Scope::Targets(both) }
         }
         (Some((_, Some(t))), None) | (None, Some((_, Some(t)))) => Scope::Targets(t),
     }
@@ -259,11 +208,7 @@ mod tests {
     use super::*;
 
     fn ls(p: Option<&str>, c: Option<&str>, s: Option<&str>) -> LogSource {
-        LogSource {
-            product: p.map(String::from),
-            category: c.map(String::from),
-            service: s.map(String::from),
-        }
+        LogSource { product: p.map(String::from), category: c.map(String::from), service: s.map(String::from) }
     }
 
     #[test]

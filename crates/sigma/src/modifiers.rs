@@ -150,15 +150,29 @@ pub enum RefKind {
 #[derive(Debug)]
 pub enum ValueTest {
     /// String comparison; `fold` means case-insensitive (needles are lowercased).
-    Str { m: StrMatch, fold: bool },
+    Str {
+        m: StrMatch,
+        fold: bool,
+    },
     Regex(Regex),
     Cidr(ipnet::IpNet),
-    Num { op: NumOp, value: f64 },
+    Num {
+        op: NumOp,
+        value: f64,
+    },
     /// `null`: the field is absent or null.
     Null,
     Exists(bool),
-    FieldRef { other: String, kind: RefKind, fold: bool },
-    Time { part: TimePart, op: Option<NumOp>, value: f64 },
+    FieldRef {
+        other: String,
+        kind: RefKind,
+        fold: bool,
+    },
+    Time {
+        part: TimePart,
+        op: Option<NumOp>,
+        value: f64,
+    },
     /// `neq`: present and different.
     Not(Box<ValueTest>),
 }
@@ -220,11 +234,7 @@ pub fn compile(
         Lte => Some(NumOp::Lte),
         _ => None,
     });
-    let mut out = Compiled {
-        values: Vec::with_capacity(values.len()),
-        all,
-        missing_placeholders: Vec::new(),
-    };
+    let mut out = Compiled { values: Vec::with_capacity(values.len()), all, missing_placeholders: Vec::new() };
     if has(Neq) && (field.is_none() || has(Exists)) {
         return Err("`neq` needs a field and a value to differ from".into());
     }
@@ -324,10 +334,7 @@ pub fn compile(
         }
         // Base64 text is case-sensitive by nature: folding it would match other payloads.
         let fold = !cased && !encoded;
-        let tests: Vec<ValueTest> = variant_pieces
-            .into_iter()
-            .map(|p| ValueTest::Str { m: StrMatch::compile(p, fold), fold })
-            .collect();
+        let tests: Vec<ValueTest> = variant_pieces.into_iter().map(|p| ValueTest::Str { m: StrMatch::compile(p, fold), fold }).collect();
         out.values.push(tests);
     }
     if has(Neq) {
@@ -364,19 +371,15 @@ fn compile_regex(pattern: &str, i: bool, m: bool, s: bool) -> Result<ValueTest, 
     match regex::RegexBuilder::new(&full).size_limit(REGEX_SIZE_LIMIT).build() {
         Ok(r) => Ok(ValueTest::Regex(Regex::Fast(r))),
         // Too big is too big for either engine (the backtracking one delegates to the same).
-        Err(regex::Error::CompiledTooBig(limit)) => {
-            Err(format!("regular expression {pattern:?} compiles to more than {limit} bytes"))
-        }
+        Err(regex::Error::CompiledTooBig(limit)) => Err(format!("regular expression {pattern:?} compiles to more than {limit} bytes")),
         // Only patterns the fast engine cannot express (look-around, back-references) go to the
         // backtracking one.
-        Err(fast_err) => match fancy_regex::RegexBuilder::new(&full)
-            .backtrack_limit(BACKTRACK_LIMIT)
-            .delegate_size_limit(REGEX_SIZE_LIMIT)
-            .build()
-        {
-            Ok(r) => Ok(ValueTest::Regex(Regex::Backtracking(r))),
-            Err(_) => Err(format!("invalid regular expression {pattern:?}: {fast_err}")),
-        },
+        Err(fast_err) => {
+            match fancy_regex::RegexBuilder::new(&full).backtrack_limit(BACKTRACK_LIMIT).delegate_size_limit(REGEX_SIZE_LIMIT).build() {
+                Ok(r) => Ok(ValueTest::Regex(Regex::Backtracking(r))),
+                Err(_) => Err(format!("invalid regular expression {pattern:?}: {fast_err}")),
+            }
+        }
     }
 }
 
@@ -467,10 +470,7 @@ fn expand(values: &[String], placeholders: Option<&Placeholders>, missing: &mut 
             let prefix = &rest[..start];
             match placeholders.and_then(|p| p.get(name)) {
                 Some(subs) => {
-                    partial = partial
-                        .iter()
-                        .flat_map(|p| subs.iter().map(move |s| format!("{p}{prefix}{s}")))
-                        .collect();
+                    partial = partial.iter().flat_map(|p| subs.iter().map(move |s| format!("{p}{prefix}{s}"))).collect();
                 }
                 None => {
                     if !missing.iter().any(|m| m == name) {

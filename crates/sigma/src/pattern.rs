@@ -123,10 +123,7 @@ pub struct Needle {
 
 impl Needle {
     pub fn new(text: &str) -> Needle {
-        Needle {
-            text: text.to_string(),
-            finder: memchr::memmem::Finder::new(text.as_bytes()).into_owned(),
-        }
+        Needle { text: text.to_string(), finder: memchr::memmem::Finder::new(text.as_bytes()).into_owned() }
     }
 }
 

@@ -125,11 +125,7 @@ pub fn load_file(path: &Path, text: &str, placeholders: Option<&Placeholders>) -
             let line = e.location().map(|l| l.line() as usize);
             let msg = e.to_string();
             let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
-            return vec![Err(RuleError {
-                path: path.to_path_buf(),
-                line,
-                message: format!("invalid YAML: {first}"),
-            })];
+            return vec![Err(RuleError { path: path.to_path_buf(), line, message: format!("invalid YAML: {first}") })];
         }
     };
     let starts = document_starts(text);
@@ -168,12 +164,7 @@ pub(crate) struct Locator<'a> {
 
 impl Locator<'_> {
     pub(crate) fn line_of(&self, needle: &str) -> Option<usize> {
-        self.text
-            .lines()
-            .enumerate()
-            .skip(self.from_line.saturating_sub(1))
-            .find(|(_, l)| l.contains(needle))
-            .map(|(i, _)| i + 1)
+        self.text.lines().enumerate().skip(self.from_line.saturating_sub(1)).find(|(_, l)| l.contains(needle)).map(|(i, _)| i + 1)
     }
 
     pub(crate) fn error(&self, near: Option<&str>, message: impl Into<String>) -> RuleError {
@@ -232,10 +223,7 @@ fn load_document(doc: &Json, loc: &Locator, placeholders: Option<&Placeholders>)
         return filter::parse(map, loc, placeholders).map(Document::Filter);
     }
     if map.get("action").and_then(Json::as_str).is_some() {
-        return Err(loc.error(
-            Some("action:"),
-            "`action:` multi-document rules are Sigma 1 syntax; write each rule as one document",
-        ));
+        return Err(loc.error(Some("action:"), "`action:` multi-document rules are Sigma 1 syntax; write each rule as one document"));
     }
     let meta = meta_of(map, loc);
     let mut warnings = Vec::new();
@@ -264,10 +252,9 @@ fn load_document(doc: &Json, loc: &Locator, placeholders: Option<&Placeholders>)
     let condition_json = match (detection.get("condition"), map.get("condition")) {
         (Some(c), _) => c.clone(),
         (None, Some(c)) => {
-            warnings.push(loc.error(
-                Some("condition:"),
-                "`condition:` is at the top level of the rule; it must be indented inside `detection:`",
-            ));
+            warnings.push(
+                loc.error(Some("condition:"), "`condition:` is at the top level of the rule; it must be indented inside `detection:`"),
+            );
             c.clone()
         }
         (None, None) => return Err(loc.error(Some("detection:"), "`detection` has no `condition`")),
@@ -288,8 +275,7 @@ fn load_document(doc: &Json, loc: &Locator, placeholders: Option<&Placeholders>)
         if name == "condition" || name == "timeframe" {
             continue;
         }
-        let sel = compile_selection(name, body, placeholders, &mut missing)
-            .map_err(|e| loc.error(e.near.as_deref(), e.message))?;
+        let sel = compile_selection(name, body, placeholders, &mut missing).map_err(|e| loc.error(e.near.as_deref(), e.message))?;
         names.push(name.clone());
         selections.push(sel);
     }
@@ -302,7 +288,8 @@ fn load_document(doc: &Json, loc: &Locator, placeholders: Option<&Placeholders>)
         conds.push(c);
     }
     let condition = if conds.len() == 1 { conds.pop().unwrap_or(Cond::Or(vec![])) } else { Cond::Or(conds) };
-    let inactive = (!missing.is_empty()).then(|| format!("needs placeholder values for {}", missing.iter().map(|m| format!("%{m}%")).collect::<Vec<_>>().join(", ")));
+    let inactive = (!missing.is_empty())
+        .then(|| format!("needs placeholder values for {}", missing.iter().map(|m| format!("%{m}%")).collect::<Vec<_>>().join(", ")));
     Ok(Document::Rule(Rule {
         scope: scope(&logsource),
         meta,

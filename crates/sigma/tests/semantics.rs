@@ -158,12 +158,16 @@ fn contains_startswith_endswith_all() {
 
 #[test]
 fn value_lists_are_or_and_all_makes_them_and() {
-    let set = proc_rule("    selection:\n        CommandLine|contains:\n            - ' -nop'\n            - ' -w hidden'\n    condition: selection");
+    let set = proc_rule(
+        "    selection:\n        CommandLine|contains:\n            - ' -nop'\n            - ' -w hidden'\n    condition: selection",
+    );
     assert!(fires(&set, &cmd("powershell -nop -c x")));
     assert!(fires(&set, &cmd("powershell -w hidden -c x")));
     assert!(!fires(&set, &cmd("powershell -c x")));
 
-    let set = proc_rule("    selection:\n        CommandLine|contains|all:\n            - ' -nop'\n            - ' -w hidden'\n    condition: selection");
+    let set = proc_rule(
+        "    selection:\n        CommandLine|contains|all:\n            - ' -nop'\n            - ' -w hidden'\n    condition: selection",
+    );
     assert!(fires(&set, &cmd("powershell -w hidden -nop -c x")), "order does not matter");
     assert!(!fires(&set, &cmd("powershell -nop -c x")));
     assert!(!fires(&set, &cmd("powershell -w hidden -c x")));
@@ -188,7 +192,9 @@ fn keywords_search_every_event_data_field() {
     e.system.insert_str("Computer", Value::from("sekurlsa::host"));
     assert!(!fires(&set, &e));
 
-    let set = proc_rule("    keywords:\n        '|all':\n            - 'OabVirtualDirectory'\n            - ' -ExternalUrl '\n    condition: keywords");
+    let set = proc_rule(
+        "    keywords:\n        '|all':\n            - 'OabVirtualDirectory'\n            - ' -ExternalUrl '\n    condition: keywords",
+    );
     assert!(fires(&set, &cmd("Set-OabVirtualDirectory -ExternalUrl 'http://x'")));
     assert!(
         fires(&set, &proc(&[("Image", "Set-OabVirtualDirectory"), ("CommandLine", "x -externalurl y")])),
@@ -213,7 +219,9 @@ fn null_means_absent_or_null_and_differs_from_empty() {
     assert!(!fires(&set, &proc(&[("Image", r"C:\x.exe"), ("ParentCommandLine", " ")])));
 
     // `not null` is written as a negated selection.
-    let set = proc_rule("    selection:\n        Image|endswith: '\\x.exe'\n    filter:\n        ParentCommandLine: null\n    condition: selection and not filter");
+    let set = proc_rule(
+        "    selection:\n        Image|endswith: '\\x.exe'\n    filter:\n        ParentCommandLine: null\n    condition: selection and not filter",
+    );
     assert!(fires(&set, &proc(&[("Image", r"C:\x.exe"), ("ParentCommandLine", "cmd")])));
     assert!(!fires(&set, &proc(&[("Image", r"C:\x.exe")])));
 }
@@ -350,7 +358,9 @@ fn windash_accepts_all_five_dashes_at_flag_starts() {
     assert!(!fires(&set, &cmd("powershell.exe +ExecutionPolicy Bypass")));
 
     // A dash inside a word (Set-MpPreference) is not a flag and stays a dash.
-    let set = proc_rule("    selection:\n        CommandLine|windash|contains: 'Set-MpPreference -DisableRealtimeMonitoring'\n    condition: selection");
+    let set = proc_rule(
+        "    selection:\n        CommandLine|windash|contains: 'Set-MpPreference -DisableRealtimeMonitoring'\n    condition: selection",
+    );
     assert!(fires(&set, &cmd("Set-MpPreference /DisableRealtimeMonitoring $true")));
     assert!(!fires(&set, &cmd("Set/MpPreference -DisableRealtimeMonitoring $true")));
 }
@@ -358,7 +368,13 @@ fn windash_accepts_all_five_dashes_at_flag_starts() {
 #[test]
 fn cidr_ipv4_and_ipv6() {
     let net = "    product: windows\n    category: network_connection";
-    let set = load_with(&rule_text(net, "    selection:\n        DestinationIp|cidr:\n            - '10.0.0.0/8'\n            - 'fe80::/10'\n    condition: selection"), None);
+    let set = load_with(
+        &rule_text(
+            net,
+            "    selection:\n        DestinationIp|cidr:\n            - '10.0.0.0/8'\n            - 'fe80::/10'\n    condition: selection",
+        ),
+        None,
+    );
     let conn = |ip: &str| event(SYSMON, 3, &[("DestinationIp", Value::from(ip))]);
     assert!(fires(&set, &conn("10.20.30.40")));
     assert!(fires(&set, &conn("10.255.255.255")));
@@ -369,7 +385,13 @@ fn cidr_ipv4_and_ipv6() {
     assert!(!fires(&set, &conn("2001:db8::1")));
     assert!(!fires(&set, &conn("10.0.0.1.evil")), "not an address");
     // neq applies to any comparison: outside every listed range.
-    let set = load_with(&rule_text(net, "    selection:\n        DestinationIp|cidr|neq:\n            - '10.0.0.0/8'\n            - '192.168.0.0/16'\n    condition: selection"), None);
+    let set = load_with(
+        &rule_text(
+            net,
+            "    selection:\n        DestinationIp|cidr|neq:\n            - '10.0.0.0/8'\n            - '192.168.0.0/16'\n    condition: selection",
+        ),
+        None,
+    );
     assert!(fires(&set, &conn("203.0.113.9")));
     assert!(!fires(&set, &conn("10.1.1.1")));
     assert!(!fires(&set, &conn("192.168.7.7")));
@@ -378,14 +400,16 @@ fn cidr_ipv4_and_ipv6() {
 
 #[test]
 fn exists_checks_presence_only() {
-    let set = proc_rule("    selection:\n        Image|endswith: '\\x.exe'\n        ParentCommandLine|exists: true\n    condition: selection");
+    let set =
+        proc_rule("    selection:\n        Image|endswith: '\\x.exe'\n        ParentCommandLine|exists: true\n    condition: selection");
     assert!(fires(&set, &proc(&[("Image", r"C:\x.exe"), ("ParentCommandLine", "cmd")])));
     assert!(fires(&set, &proc(&[("Image", r"C:\x.exe"), ("ParentCommandLine", "")])), "empty counts as present");
     let null_field = event(SYSMON, 1, &[("Image", Value::from(r"C:\x.exe")), ("ParentCommandLine", Value::Null)]);
     assert!(fires(&set, &null_field), "the specification: presence, whatever the value, null included");
     assert!(!fires(&set, &proc(&[("Image", r"C:\x.exe")])));
 
-    let set = proc_rule("    selection:\n        Image|endswith: '\\x.exe'\n        ParentCommandLine|exists: false\n    condition: selection");
+    let set =
+        proc_rule("    selection:\n        Image|endswith: '\\x.exe'\n        ParentCommandLine|exists: false\n    condition: selection");
     assert!(fires(&set, &proc(&[("Image", r"C:\x.exe")])));
     assert!(!fires(&set, &proc(&[("Image", r"C:\x.exe"), ("ParentCommandLine", "")])));
 }
@@ -416,7 +440,9 @@ fn fieldref_compares_two_fields_of_one_event() {
 fn numeric_comparisons() {
     let net = "    product: windows\n    category: network_connection";
     let port = |p: Value| event(SYSMON, 3, &[("DestinationPort", p)]);
-    let rule = |m: &str, v: &str| load_with(&rule_text(net, &format!("    selection:\n        DestinationPort|{m}: {v}\n    condition: selection")), None);
+    let rule = |m: &str, v: &str| {
+        load_with(&rule_text(net, &format!("    selection:\n        DestinationPort|{m}: {v}\n    condition: selection")), None)
+    };
     let gte = rule("gte", "445");
     assert!(fires(&gte, &port(Value::UInt(445))));
     assert!(fires(&gte, &port(Value::from("3389"))), "numeric text counts as a number");
@@ -436,7 +462,8 @@ fn numeric_comparisons() {
 
 #[test]
 fn neq_means_present_and_different_from_every_value() {
-    let set = proc_rule("    selection:\n        Image|endswith: '\\x.exe'\n        User|neq: 'NT AUTHORITY\\SYSTEM'\n    condition: selection");
+    let set =
+        proc_rule("    selection:\n        Image|endswith: '\\x.exe'\n        User|neq: 'NT AUTHORITY\\SYSTEM'\n    condition: selection");
     assert!(fires(&set, &proc(&[("Image", r"C:\x.exe"), ("User", r"CORP\alice")])));
     assert!(!fires(&set, &proc(&[("Image", r"C:\x.exe"), ("User", r"nt authority\system")])));
     assert!(!fires(&set, &proc(&[("Image", r"C:\x.exe")])), "an absent field is not different, it is absent");
@@ -449,7 +476,10 @@ fn neq_means_present_and_different_from_every_value() {
 
 #[test]
 fn expand_uses_placeholder_values_and_rules_without_them_are_inactive() {
-    let text = rule_text(PROC, "    selection:\n        User|expand: '%Admins%'\n        Image|endswith: '\\psexec.exe'\n    condition: selection");
+    let text = rule_text(
+        PROC,
+        "    selection:\n        User|expand: '%Admins%'\n        Image|endswith: '\\psexec.exe'\n    condition: selection",
+    );
     let mut p = Placeholders::new();
     p.insert("Admins".into(), vec![r"CORP\root".into(), r"CORP\adm_*".into()]);
     let set = load_with(&text, Some(&p));
@@ -556,7 +586,8 @@ fn defender_field_names_with_spaces_are_reached_without_them() {
     let av = "    product: windows\n    category: antivirus";
     let set = load_with(&rule_text(av, "    selection:\n        ThreatName|contains: 'Mimikatz'\n    condition: selection"), None);
     let defender = "Microsoft-Windows-Windows Defender/Operational";
-    let detection = event(defender, 1116, &[("Threat Name", Value::from("HackTool:Win32/Mimikatz.D")), ("Path", Value::from(r"file:_C:\t\m.exe"))]);
+    let detection =
+        event(defender, 1116, &[("Threat Name", Value::from("HackTool:Win32/Mimikatz.D")), ("Path", Value::from(r"file:_C:\t\m.exe"))]);
     assert!(fires(&set, &detection));
     let other = event(defender, 1116, &[("Threat Name", Value::from("Trojan:Win32/Emotet"))]);
     assert!(!fires(&set, &other));
@@ -605,7 +636,13 @@ fn process_creation_rules_see_security_4688_through_the_mapping() {
     assert!(fires(&proc_rule("    selection:\n        IntegrityLevel: High\n    condition: selection"), &e));
     // The same event under `service: security` keeps its own field names.
     let sec = "    product: windows\n    service: security";
-    let raw = load_with(&rule_text(sec, "    selection:\n        EventID: 4688\n        ProcessId: '0x2480'\n        NewProcessName|endswith: '\\schtasks.exe'\n    condition: selection"), None);
+    let raw = load_with(
+        &rule_text(
+            sec,
+            "    selection:\n        EventID: 4688\n        ProcessId: '0x2480'\n        NewProcessName|endswith: '\\schtasks.exe'\n    condition: selection",
+        ),
+        None,
+    );
     assert!(fires(&raw, &e));
     // Other Security events are not process creations.
     let mut other = security_4688();
@@ -623,7 +660,9 @@ fn security_4688_user_is_the_account_the_new_process_runs_as() {
     assert!(user_is(&security_4688(), r"MSEDGEWIN10\IEUser", "0x53ca2"));
     // Started under another account (runas, a task's principal): the Target Subject.
     let mut runas = security_4688();
-    for (n, v) in [("TargetUserSid", "S-1-5-21-1-2-3-1104"), ("TargetUserName", "bob"), ("TargetDomainName", "CORP"), ("TargetLogonId", "0x9f1e0")] {
+    for (n, v) in
+        [("TargetUserSid", "S-1-5-21-1-2-3-1104"), ("TargetUserName", "bob"), ("TargetDomainName", "CORP"), ("TargetLogonId", "0x9f1e0")]
+    {
         runas.fields = replace(&runas.fields, n, v);
     }
     assert!(user_is(&runas, r"CORP\bob", "0x9f1e0"));
@@ -631,11 +670,17 @@ fn security_4688_user_is_the_account_the_new_process_runs_as() {
     // SYSTEM appears in a 4688 under the computer account's name (as in the corpus's atexec
     // sample); Sysmon, and so SigmaHQ's rules, call it NT AUTHORITY\SYSTEM.
     let mut system = security_4688();
-    for (n, v) in [("SubjectUserSid", "S-1-5-18"), ("SubjectUserName", "WIN-77LTAPHIQ1R$"), ("SubjectDomainName", "EXAMPLE"), ("SubjectLogonId", "0x3e7")] {
+    for (n, v) in [
+        ("SubjectUserSid", "S-1-5-18"),
+        ("SubjectUserName", "WIN-77LTAPHIQ1R$"),
+        ("SubjectDomainName", "EXAMPLE"),
+        ("SubjectLogonId", "0x3e7"),
+    ] {
         system.fields = replace(&system.fields, n, v);
     }
     assert!(user_is(&system, r"NT AUTHORITY\SYSTEM", "0x3e7"));
-    let authority = proc_rule("    selection:\n        User|contains:\n            - 'AUTHORI'\n            - 'AUTORI'\n    condition: selection");
+    let authority =
+        proc_rule("    selection:\n        User|contains:\n            - 'AUTHORI'\n            - 'AUTORI'\n    condition: selection");
     assert!(fires(&authority, &system));
     assert!(!fires(&authority, &security_4688()));
 }
@@ -661,7 +706,9 @@ fn fields_4688_lacks_never_match_it() {
         assert!(!fires(&proc_rule(detection), &e), "{detection}");
     }
     // An OR of maps still matches through the map whose fields the 4688 has.
-    let either = proc_rule("    selection:\n        - Image|endswith: '\\schtasks.exe'\n        - OriginalFileName: 'schtasks.exe'\n    condition: selection");
+    let either = proc_rule(
+        "    selection:\n        - Image|endswith: '\\schtasks.exe'\n        - OriginalFileName: 'schtasks.exe'\n    condition: selection",
+    );
     assert!(fires(&either, &e));
 
     // SigmaHQ's `filter_*: Field: null` convention: a field the source does not record is null,
@@ -686,11 +733,13 @@ fn fields_4688_lacks_never_match_it() {
 fn bad_rules_are_errors_with_file_and_line_and_the_rest_load() {
     let good = rule_text(PROC, "    selection:\n        CommandLine|contains: 'alpha'\n    condition: selection");
     // Line numbers below are counted in these texts: rule_text puts `detection:` on line 6.
-    let unknown_modifier = rule_text(PROC, "    selection:\n        Image|endswith: x\n        CommandLine|contans: 'alpha'\n    condition: selection");
+    let unknown_modifier =
+        rule_text(PROC, "    selection:\n        Image|endswith: x\n        CommandLine|contans: 'alpha'\n    condition: selection");
     let invalid_regex = rule_text(PROC, "    selection:\n        CommandLine|re: 'a(b'\n    condition: selection");
     let missing_identifier = rule_text(PROC, "    selection:\n        CommandLine: 'alpha'\n    condition: selection and not filter");
     // Six flags: 5^6 = 15625 spellings, over the 4096 a value may expand into.
-    let windash_bomb = rule_text(PROC, "    selection:\n        CommandLine|windash|contains: ' -a -b -c -d -e -f'\n    condition: selection");
+    let windash_bomb =
+        rule_text(PROC, "    selection:\n        CommandLine|windash|contains: ' -a -b -c -d -e -f'\n    condition: selection");
     let too_big = rule_text(PROC, "    selection:\n        CommandLine|re: '\\w{1000}'\n    condition: selection");
     let malformed = "title: broken\nlogsource:\n    category: process_creation\ndetection:\n    selection:\n        Image: 'x\n    condition: selection\n";
     let bad_indent = "title: broken\nlogsource:\n    category: process_creation\ndetection:\n    selection:\n        Image: x\n      CommandLine: y\n    condition: selection\n";

@@ -43,7 +43,10 @@ fn every_active_sigmahq_rule_loads() {
     // Exactly the rules with `|expand` values wait for placeholder values (23 of the 25 live in
     // rules-placeholder, per the rule-set statistics in shared/notes/sigma.md).
     let uses_expand = |r: &taskhunt_sigma::Rule| {
-        r.selections.iter().flat_map(|s| s.maps.iter().flatten()).any(|t| t.modifiers.contains(&taskhunt_sigma::modifiers::Modifier::Expand))
+        r.selections
+            .iter()
+            .flat_map(|s| s.maps.iter().flatten())
+            .any(|t| t.modifiers.contains(&taskhunt_sigma::modifiers::Modifier::Expand))
     };
     assert!(inactive.iter().all(|r| uses_expand(r)));
     assert_eq!(inactive.len(), set.rules.iter().filter(|r| uses_expand(r)).count());

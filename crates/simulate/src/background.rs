@@ -120,14 +120,21 @@ fn logon(cx: &mut Cx, s: &Session, installed: &[Installed]) -> Vec<Proc> {
     let browser = if installed.iter().any(|i| i.def.name.starts_with("\\GoogleUpdate")) {
         ("C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe", "\"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe\" ")
     } else {
-        ("C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe", "\"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe\" ")
+        (
+            "C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe",
+            "\"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe\" ",
+        )
     };
     let onedrive = format!("C:\\Users\\{user}\\AppData\\Local\\Microsoft\\OneDrive\\OneDrive.exe");
     let teams = format!("C:\\Users\\{user}\\AppData\\Local\\Microsoft\\WindowsApps\\ms-teams.exe");
     let startup: Vec<(String, String, i64)> = vec![
         (onedrive.clone(), format!("\"{onedrive}\" /background"), 20),
         (teams.clone(), format!("\"{teams}\" msteams:system-initiated"), 25),
-        ("C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE".into(), "\"C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE\" ".into(), 90),
+        (
+            "C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE".into(),
+            "\"C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE\" ".into(),
+            90,
+        ),
         (browser.0.into(), browser.1.into(), 150),
     ];
     let mut apps = Vec::new();
@@ -193,7 +200,14 @@ fn admin_change(cx: &mut Cx, item: &Installed, c: &crate::profile::Change) {
     let use_console = matches!(c.kind, ChangeKind::Update) || cx.rng.chance(0.3);
     if use_console {
         let t = c.t - cx.rng.range(30, 120) * SEC;
-        cx.spawn(t, &explorer, "C:\\Windows\\System32\\mmc.exe", "\"C:\\Windows\\system32\\mmc.exe\" \"C:\\Windows\\system32\\taskschd.msc\" /s", &acct, 0);
+        cx.spawn(
+            t,
+            &explorer,
+            "C:\\Windows\\System32\\mmc.exe",
+            "\"C:\\Windows\\system32\\mmc.exe\" \"C:\\Windows\\system32\\taskschd.msc\" /s",
+            &acct,
+            0,
+        );
     } else {
         let t = c.t - cx.rng.range(20, 90) * SEC;
         let cmd = cx.spawn(t, &explorer, "C:\\Windows\\System32\\cmd.exe", "\"C:\\Windows\\system32\\cmd.exe\" ", &acct, 0);
@@ -215,7 +229,10 @@ fn admin_change(cx: &mut Cx, item: &Installed, c: &crate::profile::Change) {
     if cx.rng.chance(0.5) {
         let t = c.t + cx.rng.range(30, 300) * SEC;
         let ps = cx.spawn(t, &explorer, POWERSHELL, &format!("\"{POWERSHELL}\" "), &acct, 0);
-        let text = format!("Get-ScheduledTask -TaskPath '\\Corp\\' | Select-Object TaskName, State, Author | Format-Table -AutoSize\n# checked by {}", acct.account.name);
+        let text = format!(
+            "Get-ScheduledTask -TaskPath '\\Corp\\' | Select-Object TaskName, State, Author | Format-Table -AutoSize\n# checked by {}",
+            acct.account.name
+        );
         cx.script_block(t + 20 * SEC, &ps, &text, "", false);
     }
 }
@@ -244,7 +261,8 @@ const SHARE_FILES: &[&str] = &[
     "IT\\Software\\drivers\\readme.txt",
 ];
 
-const USER_FILES: &[&str] = &["quarterly-report.docx", "budget.xlsx", "meeting-notes.docx", "slides.pptx", "invoice-scan.pdf", "timesheet.xlsx", "screenshot.png"];
+const USER_FILES: &[&str] =
+    &["quarterly-report.docx", "budget.xlsx", "meeting-notes.docx", "slides.pptx", "invoice-scan.pdf", "timesheet.xlsx", "screenshot.png"];
 
 /// One unit of filler activity at a random time.
 fn filler(cx: &mut Cx, svc: &Services, session: Option<&Session>, apps: &[Proc], lo: i64, hi: i64) {
@@ -292,12 +310,20 @@ fn filler(cx: &mut Cx, svc: &Services, session: Option<&Session>, apps: &[Proc],
                 let sid = &s.acct.account.sid;
                 let ext = ["docx", "xlsx", "pdf"][cx.rng.below(3) as usize];
                 let n = cx.rng.below(20);
-                cx.reg_set(t, &s.explorer, &format!("HKU\\{sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\RecentDocs\\.{ext}\\{n}"), "Binary Data");
+                cx.reg_set(
+                    t,
+                    &s.explorer,
+                    &format!("HKU\\{sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\RecentDocs\\.{ext}\\{n}"),
+                    "Binary Data",
+                );
             }
             _ => {
                 let (image, cmd) = *cx.rng.pick(&[
                     ("C:\\Windows\\System32\\RuntimeBroker.exe", "C:\\Windows\\System32\\RuntimeBroker.exe -Embedding"),
-                    ("C:\\Windows\\System32\\backgroundTaskHost.exe", "\"C:\\Windows\\system32\\backgroundTaskHost.exe\" -ServerName:BackgroundTaskHost.WebAccountProvider"),
+                    (
+                        "C:\\Windows\\System32\\backgroundTaskHost.exe",
+                        "\"C:\\Windows\\system32\\backgroundTaskHost.exe\" -ServerName:BackgroundTaskHost.WebAccountProvider",
+                    ),
                     ("C:\\Windows\\System32\\smartscreen.exe", "C:\\Windows\\System32\\smartscreen.exe -Embedding"),
                 ]);
                 cx.spawn(t, &svc.dcom, image, cmd, &s.acct, 0);
@@ -327,7 +353,15 @@ fn filler(cx: &mut Cx, svc: &Services, session: Option<&Session>, apps: &[Proc],
         }
         4 => compliance_script(cx, svc, t),
         _ => {
-            let name = *cx.rng.pick(&["SVCHOST.EXE", "MSEDGE.EXE", "CONHOST.EXE", "TASKHOSTW.EXE", "RUNTIMEBROKER.EXE", "WMIPRVSE.EXE", "SEARCHPROTOCOLHOST.EXE"]);
+            let name = *cx.rng.pick(&[
+                "SVCHOST.EXE",
+                "MSEDGE.EXE",
+                "CONHOST.EXE",
+                "TASKHOSTW.EXE",
+                "RUNTIMEBROKER.EXE",
+                "WMIPRVSE.EXE",
+                "SEARCHPROTOCOLHOST.EXE",
+            ]);
             let h = cx.rng.hex(8).to_ascii_uppercase();
             let sysmain = svc.sysmain.clone();
             cx.file_create(t, &sysmain, &format!("C:\\Windows\\Prefetch\\{name}-{h}.pf"));
@@ -355,10 +389,14 @@ fn compliance_script(cx: &mut Cx, svc: &Services, t: i64) {
 fn office_for(file: &str, user: &str) -> (String, String) {
     let app = match file.rsplit('.').next() {
         Some("xlsx") => "EXCEL.EXE",
-        Some("pdf") => return (
-            "C:\\Program Files (x86)\\Adobe\\Acrobat Reader DC\\Reader\\AcroRd32.exe".into(),
-            format!("\"C:\\Program Files (x86)\\Adobe\\Acrobat Reader DC\\Reader\\AcroRd32.exe\" \"C:\\Users\\{user}\\Downloads\\{file}\""),
-        ),
+        Some("pdf") => {
+            return (
+                "C:\\Program Files (x86)\\Adobe\\Acrobat Reader DC\\Reader\\AcroRd32.exe".into(),
+                format!(
+                    "\"C:\\Program Files (x86)\\Adobe\\Acrobat Reader DC\\Reader\\AcroRd32.exe\" \"C:\\Users\\{user}\\Downloads\\{file}\""
+                ),
+            );
+        }
         Some("png") => return ("C:\\Windows\\System32\\notepad.exe".into(), "\"C:\\Windows\\system32\\NOTEPAD.EXE\" ".into()),
         _ => "WINWORD.EXE",
     };

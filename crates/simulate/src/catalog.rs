@@ -69,13 +69,33 @@ pub fn meta(image: &str) -> Meta {
             company: MS,
             original: "MpCmdRun.exe",
         },
-        "chrome.exe" => Meta { version: "122.0.6261.112", description: "Google Chrome", product: "Google Chrome", company: "Google LLC", original: "chrome.exe" },
-        "msedge.exe" => Meta { version: "122.0.2365.80", description: "Microsoft Edge", product: "Microsoft Edge", company: MS, original: "msedge.exe" },
+        "chrome.exe" => Meta {
+            version: "122.0.6261.112",
+            description: "Google Chrome",
+            product: "Google Chrome",
+            company: "Google LLC",
+            original: "chrome.exe",
+        },
+        "msedge.exe" => {
+            Meta { version: "122.0.2365.80", description: "Microsoft Edge", product: "Microsoft Edge", company: MS, original: "msedge.exe" }
+        }
         "outlook.exe" => office("Microsoft Outlook", "Outlook.exe"),
         "winword.exe" => office("Microsoft Word", "WinWord.exe"),
         "excel.exe" => office("Microsoft Excel", "Excel.exe"),
-        "ms-teams.exe" => Meta { version: "24033.811.2738.2546", description: "Microsoft Teams", product: "Microsoft Teams", company: MS, original: "ms-teams.exe" },
-        "onedrive.exe" => Meta { version: "24.030.0212.0003", description: "Microsoft OneDrive", product: "Microsoft OneDrive", company: MS, original: "OneDrive.exe" },
+        "ms-teams.exe" => Meta {
+            version: "24033.811.2738.2546",
+            description: "Microsoft Teams",
+            product: "Microsoft Teams",
+            company: MS,
+            original: "ms-teams.exe",
+        },
+        "onedrive.exe" => Meta {
+            version: "24.030.0212.0003",
+            description: "Microsoft OneDrive",
+            product: "Microsoft OneDrive",
+            company: MS,
+            original: "OneDrive.exe",
+        },
         "onedrivestandaloneupdater.exe" => Meta {
             version: "24.030.0212.0003",
             description: "Standalone Updater",
@@ -83,7 +103,13 @@ pub fn meta(image: &str) -> Meta {
             company: MS,
             original: "OneDriveStandaloneUpdater.exe",
         },
-        "googleupdate.exe" => Meta { version: "1.3.36.372", description: "Google Installer", product: "Google Update", company: "Google LLC", original: "GoogleUpdate.exe" },
+        "googleupdate.exe" => Meta {
+            version: "1.3.36.372",
+            description: "Google Installer",
+            product: "Google Update",
+            company: "Google LLC",
+            original: "GoogleUpdate.exe",
+        },
         "microsoftedgeupdate.exe" => Meta {
             version: "1.3.185.17",
             description: "Microsoft Edge Update",
@@ -112,7 +138,13 @@ pub fn meta(image: &str) -> Meta {
             company: MS,
             original: "CcmEval.exe",
         },
-        "invagent.exe" => Meta { version: "3.2.1.0", description: "Corp Inventory Agent", product: "CorpTools", company: "Corp IT", original: "InvAgent.exe" },
+        "invagent.exe" => Meta {
+            version: "3.2.1.0",
+            description: "Corp Inventory Agent",
+            product: "CorpTools",
+            company: "Corp IT",
+            original: "InvAgent.exe",
+        },
         _ => UNKNOWN,
     }
 }
@@ -182,7 +214,19 @@ pub fn resolve(domain: &str) -> (Option<String>, String) {
     let b = (h >> 16) as u8;
     let c = ((h >> 24) as u8).max(1);
     let ends = |s: &str| domain == s.trim_start_matches('.') || domain.ends_with(s);
-    let microsoft = [".microsoft.com", ".office365.com", ".office.com", ".live.com", ".windowsupdate.com", ".bing.com", ".msn.com", ".sfx.ms", ".microsoftonline.com", ".msftconnecttest.com", ".windows.com"];
+    let microsoft = [
+        ".microsoft.com",
+        ".office365.com",
+        ".office.com",
+        ".live.com",
+        ".windowsupdate.com",
+        ".bing.com",
+        ".msn.com",
+        ".sfx.ms",
+        ".microsoftonline.com",
+        ".msftconnecttest.com",
+        ".windows.com",
+    ];
     let google = [".google.com", ".googleapis.com", ".gstatic.com", ".youtube.com"];
     if microsoft.iter().any(|s| ends(s)) {
         let prefixes = [(13, 107), (20, 190), (40, 126), (52, 113)];
@@ -228,7 +272,11 @@ mod tests {
     #[test]
     fn resolution_and_hashes_are_stable() {
         assert_eq!(resolve("www.google.com"), resolve("www.google.com"));
-        assert!(resolve("www.google.com").1.starts_with("142.") || resolve("www.google.com").1.starts_with("172.") || resolve("www.google.com").1.starts_with("216."));
+        assert!(
+            resolve("www.google.com").1.starts_with("142.")
+                || resolve("www.google.com").1.starts_with("172.")
+                || resolve("www.google.com").1.starts_with("216.")
+        );
         let (text, ip) = query_results("kovarelu.top");
         assert_eq!(text, format!("::ffff:{ip};"));
         assert_eq!(hashes("C:\\Windows\\System32\\cmd.exe", 0), hashes("c:\\windows\\system32\\CMD.EXE", 0));

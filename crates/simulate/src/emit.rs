@@ -259,7 +259,12 @@ impl<'a> Cx<'a> {
         let kerberos = auth == Auth::Kerberos && logon_type != 11;
         let logon_guid = if kerberos { self.rng.guid() } else { "{00000000-0000-0000-0000-000000000000}".to_string() };
         let (process, pname, lproc, package) = if network {
-            ("0x0".to_string(), "-", if auth == Auth::Kerberos { "Kerberos" } else { "NtLmSsp " }, if auth == Auth::Kerberos { "Kerberos" } else { "NTLM" })
+            (
+                "0x0".to_string(),
+                "-",
+                if auth == Auth::Kerberos { "Kerberos" } else { "NtLmSsp " },
+                if auth == Auth::Kerberos { "Kerberos" } else { "NTLM" },
+            )
         } else {
             (format!("{:#x}", host.winlogon.pid), "C:\\Windows\\System32\\winlogon.exe", "User32 ", "Negotiate")
         };
@@ -303,7 +308,8 @@ impl<'a> Cx<'a> {
     #[allow(clippy::too_many_arguments)]
     pub fn share_access(&mut self, t: i64, acct: &Acct, ip: &str, share: &str, local: &str, relative: &str, mask: u32) {
         let mut list = String::new();
-        for (bit, code) in [(0x1, "%%4416"), (0x2, "%%4417"), (0x4, "%%4418"), (0x80, "%%4423"), (0x20000, "%%1538"), (0x100000, "%%1541")] {
+        for (bit, code) in [(0x1, "%%4416"), (0x2, "%%4417"), (0x4, "%%4418"), (0x80, "%%4423"), (0x20000, "%%1538"), (0x100000, "%%1541")]
+        {
             if mask & bit != 0 {
                 list.push_str(code);
                 list.push_str("\r\n\t\t\t\t");

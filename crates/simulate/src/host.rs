@@ -178,12 +178,12 @@ pub struct Fleet {
 }
 
 const FIRST: &[&str] = &[
-    "anna", "ben", "carla", "david", "elena", "frank", "grace", "henry", "irene", "jonas", "karen", "liam", "maria", "nina",
-    "oscar", "paula", "quinn", "rosa", "samir", "tina", "umar", "vera", "walter", "xenia", "yusuf", "zoe",
+    "anna", "ben", "carla", "david", "elena", "frank", "grace", "henry", "irene", "jonas", "karen", "liam", "maria", "nina", "oscar",
+    "paula", "quinn", "rosa", "samir", "tina", "umar", "vera", "walter", "xenia", "yusuf", "zoe",
 ];
 const LAST: &[&str] = &[
-    "adams", "becker", "costa", "dubois", "evans", "fischer", "garcia", "hansen", "ito", "jensen", "kowalski", "lopez",
-    "meyer", "novak", "olsen", "petrov", "quarles", "rossi", "schmidt", "tanaka", "ueda", "vargas", "weber", "young",
+    "adams", "becker", "costa", "dubois", "evans", "fischer", "garcia", "hansen", "ito", "jensen", "kowalski", "lopez", "meyer", "novak",
+    "olsen", "petrov", "quarles", "rossi", "schmidt", "tanaka", "ueda", "vargas", "weber", "young",
 ];
 
 /// A Sysmon process guid: machine id, the start time in seconds split in two 16-bit groups, and
@@ -228,11 +228,7 @@ impl Fleet {
             users.push(Account { name, domain: DOMAIN.into(), sid: format!("{domain_sid}-{}", 1104 + i) });
         }
         let admins: Vec<Account> = (0..3)
-            .map(|i| Account {
-                name: format!("adm-{}", r.pick(LAST)),
-                domain: DOMAIN.into(),
-                sid: format!("{domain_sid}-{}", 5001 + i),
-            })
+            .map(|i| Account { name: format!("adm-{}", r.pick(LAST)), domain: DOMAIN.into(), sid: format!("{domain_sid}-{}", 5001 + i) })
             .collect();
         let mut host_list = Vec::with_capacity(hosts);
         for i in 0..hosts {
@@ -356,12 +352,8 @@ fn make_host(seed: u64, i: usize, workstations: usize, start: i64) -> Host {
         cmd: SCHEDULE_CMD.into(),
         acct: system.clone(),
     };
-    let record_base = [
-        r.range(10_000, 2_000_000) as u64,
-        r.range(1_000, 900_000) as u64,
-        r.range(100, 90_000) as u64,
-        r.range(100, 20_000) as u64,
-    ];
+    let record_base =
+        [r.range(10_000, 2_000_000) as u64, r.range(1_000, 900_000) as u64, r.range(100, 90_000) as u64, r.range(100, 20_000) as u64];
     Host {
         index: i,
         fqdn: format!("{short}.{DNS_DOMAIN}"),

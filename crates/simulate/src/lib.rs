@@ -135,10 +135,7 @@ impl FromStr for Scenario {
     type Err = UnknownScenario;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Scenario::ALL
-            .into_iter()
-            .find(|sc| sc.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| UnknownScenario(s.to_string()))
+        Scenario::ALL.into_iter().find(|sc| sc.name().eq_ignore_ascii_case(s.trim())).ok_or_else(|| UnknownScenario(s.to_string()))
     }
 }
 

@@ -35,7 +35,10 @@ pub enum Behavior {
     /// Resolves and connects to these names over HTTPS.
     Net(&'static [&'static str]),
     /// A PowerShell script file, logged by 4104.
-    Script { path: &'static str, text: &'static str },
+    Script {
+        path: &'static str,
+        text: &'static str,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,28 +130,45 @@ fn daily_at(fleet: &Fleet, at: i64) -> Trigger {
 pub fn installed(fleet: &Fleet, host: &Host) -> Vec<Installed> {
     let mut r = Rng::derive(fleet.seed, &[TAG_ADMIN, host.index as u64, 1]);
     let mut list = Vec::new();
-    let mut add = |def: TaskDef, when: When, run_as: RunAs, behavior: Behavior| list.push(Installed { def, when, run_as, behavior, changes: Vec::new() });
+    let mut add = |def: TaskDef, when: When, run_as: RunAs, behavior: Behavior| {
+        list.push(Installed { def, when, run_as, behavior, changes: Vec::new() })
+    };
     let jitter = HOUR;
     let sys = || system_principal("HighestAvailable");
     let at = |r: &mut Rng, h: i64| h * HOUR + r.range(0, 59) * MIN;
 
     let t = at(&mut r, 3);
     add(
-        ms_task("\\Microsoft\\Windows\\Application Experience\\Microsoft Compatibility Appraiser", exec("%windir%\\system32\\compattelrunner.exe", None), sys(), daily_at(fleet, t)),
+        ms_task(
+            "\\Microsoft\\Windows\\Application Experience\\Microsoft Compatibility Appraiser",
+            exec("%windir%\\system32\\compattelrunner.exe", None),
+            sys(),
+            daily_at(fleet, t),
+        ),
         When::Daily { at: t, jitter },
         RunAs::System,
         Behavior::Net(&["v10.events.data.microsoft.com"]),
     );
     let t = at(&mut r, 2);
     add(
-        ms_task("\\Microsoft\\Windows\\Windows Error Reporting\\QueueReporting", exec("%windir%\\system32\\wermgr.exe", Some("-upload")), sys(), daily_at(fleet, t)),
+        ms_task(
+            "\\Microsoft\\Windows\\Windows Error Reporting\\QueueReporting",
+            exec("%windir%\\system32\\wermgr.exe", Some("-upload")),
+            sys(),
+            daily_at(fleet, t),
+        ),
         When::Daily { at: t, jitter },
         RunAs::System,
         Behavior::Quiet,
     );
     let t = at(&mut r, 1);
     add(
-        ms_task("\\Microsoft\\Windows\\UpdateOrchestrator\\Schedule Scan", exec("%systemroot%\\system32\\usoclient.exe", Some("StartScan")), sys(), daily_at(fleet, t)),
+        ms_task(
+            "\\Microsoft\\Windows\\UpdateOrchestrator\\Schedule Scan",
+            exec("%systemroot%\\system32\\usoclient.exe", Some("StartScan")),
+            sys(),
+            daily_at(fleet, t),
+        ),
         When::Daily { at: t, jitter: 4 * HOUR },
         RunAs::System,
         Behavior::Quiet,
@@ -156,7 +176,12 @@ pub fn installed(fleet: &Fleet, host: &Host) -> Vec<Installed> {
     let t = at(&mut r, 1);
     let ls = Principal { id: "LocalService", user_id: Some("S-1-5-19".into()), group_id: None, logon_type: None, run_level: None };
     add(
-        ms_task("\\Microsoft\\Windows\\Time Synchronization\\SynchronizeTime", exec("%windir%\\system32\\sc.exe", Some("start w32time task_started")), ls, daily_at(fleet, t)),
+        ms_task(
+            "\\Microsoft\\Windows\\Time Synchronization\\SynchronizeTime",
+            exec("%windir%\\system32\\sc.exe", Some("start w32time task_started")),
+            ls,
+            daily_at(fleet, t),
+        ),
         When::Daily { at: t, jitter: 10 * MIN },
         RunAs::LocalService,
         Behavior::Quiet,
@@ -165,7 +190,10 @@ pub fn installed(fleet: &Fleet, host: &Host) -> Vec<Installed> {
     add(
         ms_task(
             "\\Microsoft\\Windows\\Windows Defender\\Windows Defender Scheduled Scan",
-            exec("C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18.24010.12-0\\MpCmdRun.exe", Some("Scan -ScheduleJob -ScanTrigger 55 -IdleScheduledJob")),
+            exec(
+                "C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18.24010.12-0\\MpCmdRun.exe",
+                Some("Scan -ScheduleJob -ScanTrigger 55 -IdleScheduledJob"),
+            ),
             sys(),
             daily_at(fleet, t),
         ),
@@ -175,21 +203,36 @@ pub fn installed(fleet: &Fleet, host: &Host) -> Vec<Installed> {
     );
     let t = at(&mut r, 5);
     add(
-        ms_task("\\Microsoft\\Windows\\Customer Experience Improvement Program\\Consolidator", exec("%SystemRoot%\\System32\\wsqmcons.exe", None), sys(), daily_at(fleet, t)),
+        ms_task(
+            "\\Microsoft\\Windows\\Customer Experience Improvement Program\\Consolidator",
+            exec("%SystemRoot%\\System32\\wsqmcons.exe", None),
+            sys(),
+            daily_at(fleet, t),
+        ),
         When::Daily { at: t, jitter: 30 * MIN },
         RunAs::System,
         Behavior::Quiet,
     );
     let t = at(&mut r, 1);
     add(
-        ms_task("\\Microsoft\\Windows\\Defrag\\ScheduledDefrag", exec("%windir%\\system32\\defrag.exe", Some("-c -h -o -$")), sys(), daily_at(fleet, t)),
+        ms_task(
+            "\\Microsoft\\Windows\\Defrag\\ScheduledDefrag",
+            exec("%windir%\\system32\\defrag.exe", Some("-c -h -o -$")),
+            sys(),
+            daily_at(fleet, t),
+        ),
         When::Weekly { weekday: 2, at: t },
         RunAs::System,
         Behavior::Quiet,
     );
     let t = at(&mut r, 6);
     add(
-        ms_task("\\Microsoft\\Windows\\WindowsUpdate\\Scheduled Start", exec("C:\\Windows\\system32\\sc.exe", Some("start wuauserv")), sys(), daily_at(fleet, t)),
+        ms_task(
+            "\\Microsoft\\Windows\\WindowsUpdate\\Scheduled Start",
+            exec("C:\\Windows\\system32\\sc.exe", Some("start wuauserv")),
+            sys(),
+            daily_at(fleet, t),
+        ),
         When::Daily { at: t, jitter: 3 * HOUR },
         RunAs::System,
         Behavior::Quiet,
@@ -201,18 +244,39 @@ pub fn installed(fleet: &Fleet, host: &Host) -> Vec<Installed> {
     }
     let t = at(&mut r, 5);
     let com = Action::Com { clsid: name_guid("StartComponentCleanup", true), data: None };
-    add(ms_task("\\Microsoft\\Windows\\Servicing\\StartComponentCleanup", com, sys(), daily_at(fleet, t)), When::Weekly { weekday: 6, at: t }, RunAs::System, Behavior::Quiet);
+    add(
+        ms_task("\\Microsoft\\Windows\\Servicing\\StartComponentCleanup", com, sys(), daily_at(fleet, t)),
+        When::Weekly { weekday: 6, at: t },
+        RunAs::System,
+        Behavior::Quiet,
+    );
 
     if host.kind == Kind::Workstation {
-        let users = Principal { id: "Users", user_id: None, group_id: Some("S-1-5-32-545".into()), logon_type: None, run_level: Some("HighestAvailable") };
+        let users = Principal {
+            id: "Users",
+            user_id: None,
+            group_id: Some("S-1-5-32-545".into()),
+            logon_type: None,
+            run_level: Some("HighestAvailable"),
+        };
         add(
-            ms_task("\\Microsoft\\Windows\\DiskCleanup\\SilentCleanup", exec("%windir%\\system32\\cleanmgr.exe", Some("/autoclean /d %systemdrive%")), users.clone(), Trigger::Logon { user: None }),
+            ms_task(
+                "\\Microsoft\\Windows\\DiskCleanup\\SilentCleanup",
+                exec("%windir%\\system32\\cleanmgr.exe", Some("/autoclean /d %systemdrive%")),
+                users.clone(),
+                Trigger::Logon { user: None },
+            ),
             When::AtLogon,
             RunAs::Owner,
             Behavior::Quiet,
         );
         let com = Action::Com { clsid: name_guid("CertificateServicesClient", true), data: Some("UserTask".into()) };
-        add(ms_task("\\Microsoft\\Windows\\CertificateServicesClient\\UserTask", com, users, Trigger::Logon { user: None }), When::AtLogon, RunAs::Owner, Behavior::Quiet);
+        add(
+            ms_task("\\Microsoft\\Windows\\CertificateServicesClient\\UserTask", com, users, Trigger::Logon { user: None }),
+            When::AtLogon,
+            RunAs::Owner,
+            Behavior::Quiet,
+        );
     }
 
     // Vendor updaters, from their install folders against their own domains.
@@ -227,14 +291,30 @@ pub fn installed(fleet: &Fleet, host: &Host) -> Vec<Installed> {
         date: Some(installed_at),
         uri: false,
         trigger,
-        principal: Principal { id: "Author", user_id: Some("S-1-5-18".into()), group_id: None, logon_type: None, run_level: Some("HighestAvailable") },
+        principal: Principal {
+            id: "Author",
+            user_id: Some("S-1-5-18".into()),
+            group_id: None,
+            logon_type: None,
+            run_level: Some("HighestAvailable"),
+        },
         settings: Settings::relaxed("PT72H"),
         action: exec(cmd, Some(args)),
         context: "Author",
     };
     let vendors: [(&str, &str, &'static [&'static str], f64); 2] = [
-        ("GoogleUpdateTaskMachine", "C:\\Program Files (x86)\\Google\\Update\\GoogleUpdate.exe", &["update.googleapis.com", "dl.google.com"], if host.kind == Kind::Workstation { 0.75 } else { 0.1 }),
-        ("MicrosoftEdgeUpdateTaskMachine", "C:\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe", &["msedge.api.cdp.microsoft.com", "edge.microsoft.com"], 1.0),
+        (
+            "GoogleUpdateTaskMachine",
+            "C:\\Program Files (x86)\\Google\\Update\\GoogleUpdate.exe",
+            &["update.googleapis.com", "dl.google.com"],
+            if host.kind == Kind::Workstation { 0.75 } else { 0.1 },
+        ),
+        (
+            "MicrosoftEdgeUpdateTaskMachine",
+            "C:\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe",
+            &["msedge.api.cdp.microsoft.com", "edge.microsoft.com"],
+            1.0,
+        ),
     ];
     for (prefix, cmd, domains, p) in vendors {
         if !r.chance(p) {
@@ -243,17 +323,33 @@ pub fn installed(fleet: &Fleet, host: &Host) -> Vec<Installed> {
         let guid = r.guid().to_ascii_uppercase();
         let core_at = (installed_at.rem_euclid(DAY) / HOUR) * HOUR + minute;
         add(
-            updater(format!("\\{prefix}Core{guid}"), cmd, "/c", Trigger::Daily { start: xml_time(installed_at, false), random_delay: None }),
+            updater(
+                format!("\\{prefix}Core{guid}"),
+                cmd,
+                "/c",
+                Trigger::Daily { start: xml_time(installed_at, false), random_delay: None },
+            ),
             When::Daily { at: core_at, jitter: 90 * SEC },
             RunAs::System,
             Behavior::Net(&domains[..1]),
         );
         let repeat = Trigger::Repeat { start: xml_time(installed_at, false), interval: "PT1H", duration: Some("P1D") };
-        add(updater(format!("\\{prefix}UA{guid}"), cmd, "/ua /installsource scheduler", repeat), When::Hourly { minute }, RunAs::System, Behavior::Net(domains));
+        add(
+            updater(format!("\\{prefix}UA{guid}"), cmd, "/ua /installsource scheduler", repeat),
+            When::Hourly { minute },
+            RunAs::System,
+            Behavior::Net(domains),
+        );
     }
     if let Some(u) = host.user {
         let user = &fleet.users[u];
-        let owner = Principal { id: "Author", user_id: Some(user.sid.clone()), group_id: None, logon_type: Some("InteractiveToken"), run_level: Some("LeastPrivilege") };
+        let owner = Principal {
+            id: "Author",
+            user_id: Some(user.sid.clone()),
+            group_id: None,
+            logon_type: Some("InteractiveToken"),
+            run_level: Some("LeastPrivilege"),
+        };
         let mut od = updater(
             format!("\\OneDrive Standalone Update Task-{}", user.sid),
             "%localappdata%\\Microsoft\\OneDrive\\OneDriveStandaloneUpdater.exe",
@@ -271,7 +367,13 @@ pub fn installed(fleet: &Fleet, host: &Host) -> Vec<Installed> {
                 Trigger::Logon { user: None },
             );
             adobe.action = exec("C:\\Program Files (x86)\\Common Files\\Adobe\\ARM\\1.0\\AdobeARM.exe", None);
-            adobe.principal = Principal { id: "Author", user_id: None, group_id: Some("S-1-5-4".into()), logon_type: None, run_level: Some("LeastPrivilege") };
+            adobe.principal = Principal {
+                id: "Author",
+                user_id: None,
+                group_id: Some("S-1-5-4".into()),
+                logon_type: None,
+                run_level: Some("LeastPrivilege"),
+            };
             add(adobe, When::AtLogon, RunAs::Owner, Behavior::Net(&["armmf.adobe.com"]));
         }
     }
@@ -287,13 +389,43 @@ struct Job {
 }
 
 const JOBS: &[Job] = &[
-    Job { name: "\\Corp\\Rotate Logs", command: "powershell.exe", args: "-NoProfile -ExecutionPolicy Bypass -File C:\\Scripts\\Rotate-Logs.ps1", behavior: Behavior::Script { path: "C:\\Scripts\\Rotate-Logs.ps1", text: ROTATE_LOGS } },
-    Job { name: "\\Corp\\Disk Space Report", command: "powershell.exe", args: "-NoProfile -ExecutionPolicy Bypass -File C:\\Scripts\\Get-DiskReport.ps1", behavior: Behavior::Script { path: "C:\\Scripts\\Get-DiskReport.ps1", text: DISK_REPORT } },
-    Job { name: "\\Corp\\Inventory Upload", command: "C:\\Program Files\\CorpTools\\Inventory\\InvAgent.exe", args: "--upload --quiet", behavior: Behavior::Net(&["inventory.corp.example.com"]) },
-    Job { name: "\\Corp\\Cleanup Temp", command: "C:\\Windows\\System32\\forfiles.exe", args: "/p D:\\Temp /s /m *.* /d -7 /c \"cmd /c del @path\"", behavior: Behavior::Quiet },
+    Job {
+        name: "\\Corp\\Rotate Logs",
+        command: "powershell.exe",
+        args: "-NoProfile -ExecutionPolicy Bypass -File C:\\Scripts\\Rotate-Logs.ps1",
+        behavior: Behavior::Script { path: "C:\\Scripts\\Rotate-Logs.ps1", text: ROTATE_LOGS },
+    },
+    Job {
+        name: "\\Corp\\Disk Space Report",
+        command: "powershell.exe",
+        args: "-NoProfile -ExecutionPolicy Bypass -File C:\\Scripts\\Get-DiskReport.ps1",
+        behavior: Behavior::Script { path: "C:\\Scripts\\Get-DiskReport.ps1", text: DISK_REPORT },
+    },
+    Job {
+        name: "\\Corp\\Inventory Upload",
+        command: "C:\\Program Files\\CorpTools\\Inventory\\InvAgent.exe",
+        args: "--upload --quiet",
+        behavior: Behavior::Net(&["inventory.corp.example.com"]),
+    },
+    Job {
+        name: "\\Corp\\Cleanup Temp",
+        command: "C:\\Windows\\System32\\forfiles.exe",
+        args: "/p D:\\Temp /s /m *.* /d -7 /c \"cmd /c del @path\"",
+        behavior: Behavior::Quiet,
+    },
     Job { name: "\\Corp\\Resync Time", command: "C:\\Windows\\System32\\w32tm.exe", args: "/resync /nowait", behavior: Behavior::Quiet },
-    Job { name: "\\Corp\\Backup SystemState", command: "C:\\Windows\\System32\\wbadmin.exe", args: "start systemstatebackup -backupTarget:E: -quiet", behavior: Behavior::Quiet },
-    Job { name: "\\Corp\\Refresh Group Policy", command: "C:\\Windows\\System32\\gpupdate.exe", args: "/target:computer /force", behavior: Behavior::Quiet },
+    Job {
+        name: "\\Corp\\Backup SystemState",
+        command: "C:\\Windows\\System32\\wbadmin.exe",
+        args: "start systemstatebackup -backupTarget:E: -quiet",
+        behavior: Behavior::Quiet,
+    },
+    Job {
+        name: "\\Corp\\Refresh Group Policy",
+        command: "C:\\Windows\\System32\\gpupdate.exe",
+        args: "/target:computer /force",
+        behavior: Behavior::Quiet,
+    },
 ];
 
 /// A business-hours instant (weekday, 09:00–17:00) inside the window, or `None` if the window
@@ -318,7 +450,13 @@ fn admin_tasks(fleet: &Fleet, host: &Host, r: &mut Rng, list: &mut Vec<Installed
         let name = "\\Microsoft\\Configuration Manager\\Configuration Manager Health Evaluation";
         let mut def = ms_task(name, exec("C:\\Windows\\CCM\\ccmeval.exe", None), system_principal("HighestAvailable"), daily_at(fleet, t));
         def.settings = Settings::schtasks();
-        let mut item = Installed { def: def.clone(), when: When::Daily { at: t, jitter: 5 * MIN }, run_as: RunAs::System, behavior: Behavior::Quiet, changes: Vec::new() };
+        let mut item = Installed {
+            def: def.clone(),
+            when: When::Daily { at: t, jitter: 5 * MIN },
+            run_as: RunAs::System,
+            behavior: Behavior::Quiet,
+            changes: Vec::new(),
+        };
         if r.chance(0.6)
             && let Some(ct) = business_time(fleet, r)
         {
@@ -358,7 +496,13 @@ fn admin_tasks(fleet: &Fleet, host: &Host, r: &mut Rng, list: &mut Vec<Installed
             action: exec(job.command, Some(job.args)),
             context: "Author",
         };
-        let mut item = Installed { def: def.clone(), when: When::Daily { at: run_at, jitter: 20 * SEC }, run_as: RunAs::System, behavior: job.behavior, changes: Vec::new() };
+        let mut item = Installed {
+            def: def.clone(),
+            when: When::Daily { at: run_at, jitter: 20 * SEC },
+            run_as: RunAs::System,
+            behavior: job.behavior,
+            changes: Vec::new(),
+        };
         if let Some(ct) = created {
             item.changes.push(Change { t: ct, kind: ChangeKind::Create, admin, def: def.clone() });
         }

@@ -333,7 +333,18 @@ mod tests {
         let ev = Pending {
             ts: 0,
             chan: Chan::TaskScheduler,
-            header: Header { id: 100, version: 0, level: 4, task: 100, opcode: 1, keywords: "0x8000000000000000", activity: Some("{a}".into()), pid: 1, tid: 2, user: Some("S-1-5-18".into()) },
+            header: Header {
+                id: 100,
+                version: 0,
+                level: 4,
+                task: 100,
+                opcode: 1,
+                keywords: "0x8000000000000000",
+                activity: Some("{a}".into()),
+                pid: 1,
+                tid: 2,
+                user: Some("S-1-5-18".into()),
+            },
             data: Data::named("TaskStartEvent").s("TaskName", "\\x").n("N", 3).x("L", 999).b("B", true).0,
             label: NO_LABEL,
         };

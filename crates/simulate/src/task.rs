@@ -8,11 +8,22 @@ use crate::record::{Chan, Data, Header, MS, xml_escape, xml_time};
 #[derive(Debug, Clone)]
 pub enum Trigger {
     /// CalendarTrigger, every day from `start` (task XML local time, possibly a literal).
-    Daily { start: String, random_delay: Option<&'static str> },
+    Daily {
+        start: String,
+        random_delay: Option<&'static str>,
+    },
     /// TimeTrigger repeated every `interval` (ISO 8601 duration) for `duration` (or forever).
-    Repeat { start: String, interval: &'static str, duration: Option<&'static str> },
-    Once { start: String },
-    Logon { user: Option<String> },
+    Repeat {
+        start: String,
+        interval: &'static str,
+        duration: Option<&'static str>,
+    },
+    Once {
+        start: String,
+    },
+    Logon {
+        user: Option<String>,
+    },
     Boot,
 }
 
@@ -45,12 +56,28 @@ pub struct Settings {
 impl Settings {
     /// What `schtasks /create` writes.
     pub fn schtasks() -> Settings {
-        Settings { hidden: false, enabled: true, start_when_available: false, on_batteries: false, idle_wait: true, exec_limit: "PT72H", priority: 7 }
+        Settings {
+            hidden: false,
+            enabled: true,
+            start_when_available: false,
+            on_batteries: false,
+            idle_wait: true,
+            exec_limit: "PT72H",
+            priority: 7,
+        }
     }
 
     /// What vendor installers and the OS register: runs on batteries, catches up missed runs.
     pub fn relaxed(limit: &'static str) -> Settings {
-        Settings { hidden: false, enabled: true, start_when_available: true, on_batteries: true, idle_wait: false, exec_limit: limit, priority: 7 }
+        Settings {
+            hidden: false,
+            enabled: true,
+            start_when_available: true,
+            on_batteries: true,
+            idle_wait: false,
+            exec_limit: limit,
+            priority: 7,
+        }
     }
 }
 
@@ -113,7 +140,9 @@ impl TaskDef {
                     x.push_str(&format!("        <Duration>{d}</Duration>{nl}"));
                 }
                 x.push_str("        <StopAtDurationEnd>false</StopAtDurationEnd>\r\n      </Repetition>\r\n");
-                x.push_str(&format!("      <StartBoundary>{start}</StartBoundary>{nl}      <Enabled>true</Enabled>{nl}    </TimeTrigger>{nl}"));
+                x.push_str(&format!(
+                    "      <StartBoundary>{start}</StartBoundary>{nl}      <Enabled>true</Enabled>{nl}    </TimeTrigger>{nl}"
+                ));
             }
             Trigger::Once { start } => {
                 x.push_str(&format!("    <TimeTrigger>{nl}      <StartBoundary>{start}</StartBoundary>{nl}      <Enabled>true</Enabled>{nl}    </TimeTrigger>{nl}"));
@@ -160,7 +189,10 @@ impl TaskDef {
         x.push_str("    <AllowStartOnDemand>true</AllowStartOnDemand>\r\n");
         x.push_str(&format!("    <Enabled>{}</Enabled>{nl}    <Hidden>{}</Hidden>{nl}", b(s.enabled), b(s.hidden)));
         x.push_str("    <RunOnlyIfIdle>false</RunOnlyIfIdle>\r\n    <WakeToRun>false</WakeToRun>\r\n");
-        x.push_str(&format!("    <ExecutionTimeLimit>{}</ExecutionTimeLimit>{nl}    <Priority>{}</Priority>{nl}", s.exec_limit, s.priority));
+        x.push_str(&format!(
+            "    <ExecutionTimeLimit>{}</ExecutionTimeLimit>{nl}    <Priority>{}</Priority>{nl}",
+            s.exec_limit, s.priority
+        ));
         x.push_str(&format!("  </Settings>{nl}  <Actions Context=\"{}\">{nl}", self.context));
         match &self.action {
             Action::Exec { command, args, workdir } => {
@@ -387,7 +419,12 @@ impl<'a> Cx<'a> {
         match fired {
             Fired::Time => {
                 let h = self.ts_header(107, &instance);
-                self.out.push(at, Chan::TaskScheduler, h, Data::named("TimeTriggerEvent").s("TaskName", &task.name).s("InstanceId", &instance));
+                self.out.push(
+                    at,
+                    Chan::TaskScheduler,
+                    h,
+                    Data::named("TimeTriggerEvent").s("TaskName", &task.name).s("InstanceId", &instance),
+                );
             }
             Fired::Logon => {
                 let h = self.ts_header(119, &instance);
@@ -413,7 +450,11 @@ impl<'a> Cx<'a> {
                 let proc = self.spawn(at, &schedule, &image, &cmd, acct, salt);
                 let h = self.ts_header(129, &instance);
                 let prio = if task.settings.priority >= 7 { 16384 } else { 32 };
-                let d = Data::named("CreatedTaskProcess").s("TaskName", &task.name).s("Path", &image).n("ProcessID", proc.pid as u64).n("Priority", prio);
+                let d = Data::named("CreatedTaskProcess")
+                    .s("TaskName", &task.name)
+                    .s("Path", &image)
+                    .n("ProcessID", proc.pid as u64)
+                    .n("Priority", prio);
                 self.out.push(at + self.rng.range(MS, 5 * MS), Chan::TaskScheduler, h, d);
                 (Some(proc.clone()), proc.pid, image)
             }
@@ -441,7 +482,8 @@ impl<'a> Cx<'a> {
             .n("EnginePID", run.engine_pid as u64);
         self.out.push(t, Chan::TaskScheduler, h, d);
         let h = self.ts_header(102, &run.instance);
-        let d = Data::named("TaskSuccessEvent").s("TaskName", &task.name).s("UserContext", &user_context(acct)).s("InstanceId", &run.instance);
+        let d =
+            Data::named("TaskSuccessEvent").s("TaskName", &task.name).s("UserContext", &user_context(acct)).s("InstanceId", &run.instance);
         self.out.push(t + self.rng.range(MS, 20 * MS), Chan::TaskScheduler, h, d);
     }
 }
@@ -460,9 +502,19 @@ mod tests {
             date: Some(0),
             uri: true,
             trigger: Trigger::Daily { start: "2024-03-05T03:00:00".into(), random_delay: None },
-            principal: Principal { id: "Author", user_id: Some("S-1-5-18".into()), group_id: None, logon_type: None, run_level: Some("LeastPrivilege") },
+            principal: Principal {
+                id: "Author",
+                user_id: Some("S-1-5-18".into()),
+                group_id: None,
+                logon_type: None,
+                run_level: Some("LeastPrivilege"),
+            },
             settings: Settings::schtasks(),
-            action: Action::Exec { command: "%windir%\\system32\\cmd.exe".into(), args: Some("/c echo a > \"b c\" 2>&1".into()), workdir: None },
+            action: Action::Exec {
+                command: "%windir%\\system32\\cmd.exe".into(),
+                args: Some("/c echo a > \"b c\" 2>&1".into()),
+                workdir: None,
+            },
             context: "Author",
         }
     }
@@ -471,7 +523,14 @@ mod tests {
     fn xml_has_every_section_and_escapes_text() {
         let x = sample().xml();
         assert!(x.starts_with("<?xml version=\"1.0\" encoding=\"UTF-16\"?>\r\n<Task version=\"1.2\""));
-        for part in ["<RegistrationInfo>", "<URI>\\Corp\\Job</URI>", "<CalendarTrigger>", "<Principals>", "<Settings>", "<Actions Context=\"Author\">"] {
+        for part in [
+            "<RegistrationInfo>",
+            "<URI>\\Corp\\Job</URI>",
+            "<CalendarTrigger>",
+            "<Principals>",
+            "<Settings>",
+            "<Actions Context=\"Author\">",
+        ] {
             assert!(x.contains(part), "{part} missing");
         }
         assert!(x.contains("<Arguments>/c echo a &gt; &quot;b c&quot; 2&gt;&amp;1</Arguments>"));

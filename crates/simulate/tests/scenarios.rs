@@ -180,7 +180,10 @@ fn writeup_daily_system_task_with_encoded_download() {
     for p in &ps {
         assert!(text(p, "ParentImage").starts_with("C:\\Windows\\Temp\\"));
         let script = decode_enc(&text(p, "CommandLine"));
-        assert!(script.starts_with("IEX(New-Object Net.WebClient).DownloadString('http://") && script.contains(domain.as_str()), "{script}");
+        assert!(
+            script.starts_with("IEX(New-Object Net.WebClient).DownloadString('http://") && script.contains(domain.as_str()),
+            "{script}"
+        );
     }
     resolved(&evs, domain);
     assert!(of(&evs, "PowerShell", 4104).iter().any(|e| text(e, "ScriptBlockText").contains("DownloadString")));
@@ -220,7 +223,11 @@ fn remote_schtasks_share_logon_ids_and_delete_within_seconds() {
     let created = of(&target, "Security", 4698)[0];
     let lid = text(created, "SubjectLogonId");
     assert!(of(&target, "Security", 4624).iter().any(|e| text(e, "TargetLogonId") == lid && num(e, "LogonType") == Some(3)));
-    assert!(of(&target, "Security", 5145).iter().any(|e| text(e, "SubjectLogonId") == lid && text(e, "ShareName") == "\\\\*\\IPC$" && text(e, "RelativeTargetName") == "atsvc"));
+    assert!(
+        of(&target, "Security", 5145)
+            .iter()
+            .any(|e| text(e, "SubjectLogonId") == lid && text(e, "ShareName") == "\\\\*\\IPC$" && text(e, "RelativeTargetName") == "atsvc")
+    );
     let run = of(&target, "TaskScheduler", 110);
     assert_eq!(run.len(), 1);
     let deleted = of(&target, "Security", 4699);
@@ -288,7 +295,19 @@ fn background_carries_no_scenario_indicators() {
         needles.push(l.task_name.trim_start_matches('\\').to_ascii_lowercase());
         needles.extend(l.c2_domains.iter().map(|d| d.to_ascii_lowercase()));
     }
-    let generic = [" -enc ", "-w hidden", "frombase64string", "iex(", "downloadstring", "2015-07-15t20:35:13", "c:\\windows\\temp\\", "atsvc", "admin$", "\\c$", "content.outlook"];
+    let generic = [
+        " -enc ",
+        "-w hidden",
+        "frombase64string",
+        "iex(",
+        "downloadstring",
+        "2015-07-15t20:35:13",
+        "c:\\windows\\temp\\",
+        "atsvc",
+        "admin$",
+        "\\c$",
+        "content.outlook",
+    ];
     let mut counts: HashMap<u32, usize> = HashMap::new();
     let mut background = 0;
     let mut logon_types = HashSet::new();

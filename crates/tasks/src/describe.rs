@@ -33,7 +33,9 @@ pub fn trigger_words(t: &Trigger) -> String {
                 _ => format!("weekly{days}{at}"),
             }
         }
-        TriggerKind::Monthly => format!("monthly on day {}{at}", if t.days_of_month.is_empty() { "?".into() } else { t.days_of_month.join(", ") }),
+        TriggerKind::Monthly => {
+            format!("monthly on day {}{at}", if t.days_of_month.is_empty() { "?".into() } else { t.days_of_month.join(", ") })
+        }
         TriggerKind::MonthlyDayOfWeek => format!("monthly on {}{at}", t.days_of_week.join(", ")),
         TriggerKind::Time => match t.start_boundary.as_deref() {
             Some(b) => format!("once at {}", b.replace('T', " ")),

@@ -30,9 +30,8 @@ pub const UNREADABLE: &str = "\\<unreadable>";
 /// Keys that make a JSON object an event (evtx-dump, Winlogbeat, Defender), not a task.
 const EVENT_KEYS: &[&str] = &["Event", "EventData", "winlog", "@timestamp", "ActionType", "AdditionalFields", "EventID"];
 /// CSV columns of event exports and of `schtasks /query /fo csv /v` (not read here).
-const NOT_TASK_COLUMNS: &[&str] = &[
-    "EventID", "EventCode", "Timestamp", "TimeCreated", "TimeGenerated", "ActionType", "TaskContent", "Task To Run", "Next Run Time",
-];
+const NOT_TASK_COLUMNS: &[&str] =
+    &["EventID", "EventCode", "Timestamp", "TimeCreated", "TimeGenerated", "ActionType", "TaskContent", "Task To Run", "Next Run Time"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -125,7 +124,14 @@ impl File<'_> {
         self.host.clone().or(exported).unwrap_or_else(|| self.path_host.clone())
     }
 
-    fn record(&self, mut def: TaskDefinition, kind: OriginKind, line: Option<usize>, exported_host: Option<String>, notes: Vec<String>) -> TaskRecord {
+    fn record(
+        &self,
+        mut def: TaskDefinition,
+        kind: OriginKind,
+        line: Option<usize>,
+        exported_host: Option<String>,
+        notes: Vec<String>,
+    ) -> TaskRecord {
         let host = self.host_for(exported_host);
         let evidence = self.evidence(line);
         def.origin.kind = kind;
@@ -424,7 +430,8 @@ fn json_is_tasks(t: &str) -> bool {
 
 fn read_json(file: &File, text: &str) -> Vec<TaskRecord> {
     let (spans, junk) = object_spans(text);
-    let mut out: Vec<(usize, TaskRecord)> = junk.into_iter().map(|l| (l, file.unreadable(l, "text outside any JSON object".into()))).collect();
+    let mut out: Vec<(usize, TaskRecord)> =
+        junk.into_iter().map(|l| (l, file.unreadable(l, "text outside any JSON object".into()))).collect();
     for span in spans {
         let line = span.line;
         let Some(end) = span.end else {
@@ -456,7 +463,8 @@ fn csv_header(t: &str) -> Option<(&str, usize, char, Vec<String>)> {
         None => (t, 0),
     };
     let first = body.lines().next()?;
-    let delim = [',', ';', '\t'].into_iter().rev().max_by_key(|d| csv_rows(first, *d).first().map_or(0, |r| r.1.as_ref().map_or(0, Vec::len)))?;
+    let delim =
+        [',', ';', '\t'].into_iter().rev().max_by_key(|d| csv_rows(first, *d).first().map_or(0, |r| r.1.as_ref().map_or(0, Vec::len)))?;
     let columns = match csv_rows(first, delim).into_iter().next()? {
         (_, Ok(c)) => c.into_iter().map(|c| c.trim().to_string()).collect::<Vec<_>>(),
         _ => return None,
@@ -565,7 +573,10 @@ mod tests {
     #[test]
     fn spans_and_junk() {
         let (s, j) = object_spans("[{\"a\":\"}\"},\n {\"b\":[1,{}]}]\nxx\n{\"c\":");
-        assert_eq!(s.iter().map(|s| (s.start, s.end, s.line)).collect::<Vec<_>>(), vec![(1, Some(10), 1), (13, Some(25), 2), (30, None, 4)]);
+        assert_eq!(
+            s.iter().map(|s| (s.start, s.end, s.line)).collect::<Vec<_>>(),
+            vec![(1, Some(10), 1), (13, Some(25), 2), (30, None, 4)]
+        );
         assert_eq!(j, vec![3]);
     }
 

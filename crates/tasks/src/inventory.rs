@@ -54,7 +54,11 @@ impl RemoteEvidence {
                 if share.ends_with("ipc$") && target == "atsvc" {
                     let ip = e.text("IpAddress").map(|s| s.into_owned()).unwrap_or_else(|| "?".into());
                     let id = logon_id(e.fields.get_str("SubjectLogonId"));
-                    self.atsvc.entry(host).or_default().push((e.timestamp, id, format!("ATSVC pipe opened over IPC$ from {ip} (5145) [{}]", e.report_id())));
+                    self.atsvc.entry(host).or_default().push((
+                        e.timestamp,
+                        id,
+                        format!("ATSVC pipe opened over IPC$ from {ip} (5145) [{}]", e.report_id()),
+                    ));
                 }
             }
             _ => {}
@@ -159,7 +163,10 @@ pub fn build(records: Vec<TaskRecord>, remote: &RemoteEvidence, resolve: &Proces
         let host = recs.iter().find(|r| r.host.contains('.')).unwrap_or(first).host.clone();
         let last = &recs[recs.len() - 1];
         // The latest full definition wins; a deletion's 4699 still carries the content.
-        let definition = recs.iter().rev().find_map(|r| r.definition.clone().filter(|d| !d.actions.is_empty() || !d.triggers.is_empty()))
+        let definition = recs
+            .iter()
+            .rev()
+            .find_map(|r| r.definition.clone().filter(|d| !d.actions.is_empty() || !d.triggers.is_empty()))
             .or_else(|| recs.iter().rev().find_map(|r| r.definition.clone()));
         let created = recs.iter().find(|r| r.state == TaskState::Created);
         let deleted = recs.iter().rev().find(|r| r.state == TaskState::Deleted);
@@ -169,7 +176,8 @@ pub fn build(records: Vec<TaskRecord>, remote: &RemoteEvidence, resolve: &Proces
         {
             ctx.deleted_after = Some((d.ticks() - c.ticks()) / 10_000_000);
         }
-        let origin_def = recs.iter().find_map(|r| r.definition.as_ref().filter(|d| d.origin.account.is_some() || d.origin.logon_id.is_some()));
+        let origin_def =
+            recs.iter().find_map(|r| r.definition.as_ref().filter(|d| d.origin.account.is_some() || d.origin.logon_id.is_some()));
         ctx.remote = recs.iter().filter_map(|r| r.definition.as_ref()).find_map(|d| {
             remote.for_task(&first.host.to_ascii_lowercase(), d.origin.logon_id.as_deref(), d.origin.time).or_else(|| {
                 (d.origin.remote == Some(true)).then(|| match &d.origin.host {

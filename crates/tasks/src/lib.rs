@@ -6,10 +6,10 @@
 //! each one is, [`powershell`] peels encoded PowerShell, [`lineage`] builds process trees and
 //! ties processes to the tasks that started them, and [`inventory`] audits tasks over time.
 
-pub mod lineage;
 pub mod describe;
 pub mod files;
 pub mod inventory;
+pub mod lineage;
 pub mod model;
 pub mod powershell;
 pub mod schtasks;

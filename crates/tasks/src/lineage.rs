@@ -265,9 +265,7 @@ fn is_schedule_command(command_line: &str) -> bool {
 /// An image with a folder must be in System32 (or SysWOW64) to count as a Windows binary.
 fn in_system_folder(image: Option<&str>, name: &str) -> bool {
     match image.map(|i| i.trim().trim_matches('"').to_ascii_lowercase().replace('/', "\\")) {
-        Some(i) if i.contains('\\') => {
-            i.ends_with(&format!("\\system32\\{name}")) || i.ends_with(&format!("\\syswow64\\{name}"))
-        }
+        Some(i) if i.contains('\\') => i.ends_with(&format!("\\system32\\{name}")) || i.ends_with(&format!("\\syswow64\\{name}")),
         _ => true,
     }
 }
@@ -311,14 +309,8 @@ impl ProcessTree {
                 _ => {}
             }
         }
-        drafts.sort_by(|a, b| {
-            (a.node.start, &a.host, a.record, &a.node.evidence).cmp(&(
-                b.node.start,
-                &b.host,
-                b.record,
-                &b.node.evidence,
-            ))
-        });
+        drafts
+            .sort_by(|a, b| (a.node.start, &a.host, a.record, &a.node.evidence).cmp(&(b.node.start, &b.host, b.record, &b.node.evidence)));
 
         let mut tree = ProcessTree::default();
         let mut logs: Vec<Vec<Log>> = Vec::new();
@@ -394,12 +386,10 @@ impl ProcessTree {
         let image = base_name(&d.node.image);
         let record = d.record.to_string();
         let recent = list.iter().rev().copied();
-        let mut recent =
-            recent.take_while(|&i| self.nodes[i].start.ticks() >= d.node.start.ticks().saturating_sub(SAME_CREATION));
+        let mut recent = recent.take_while(|&i| self.nodes[i].start.ticks() >= d.node.start.ticks().saturating_sub(SAME_CREATION));
         recent.find(|&i| {
             let n = &self.nodes[i];
-            let copy =
-                n.start == d.node.start && logs[i].contains(&d.log) && n.evidence.rsplit(':').next() == Some(&record);
+            let copy = n.start == d.node.start && logs[i].contains(&d.log) && n.evidence.rsplit(':').next() == Some(&record);
             let other_log = !logs[i].contains(&d.log) && (n.guid.is_none() || d.node.guid.is_none());
             copy || (other_log && base_name(&n.image) == image)
         })
@@ -540,41 +530,25 @@ impl ProcessTree {
                 let command = p.command_line.as_deref().or(node.parent_command_line.as_deref());
                 self.classify(&node.host, image, command, Some(p.pid), node.start)
             }
-            None => self.classify(
-                &node.host,
-                node.parent_image.as_deref(),
-                node.parent_command_line.as_deref(),
-                node.parent_pid,
-                node.start,
-            ),
+            None => {
+                self.classify(&node.host, node.parent_image.as_deref(), node.parent_command_line.as_deref(), node.parent_pid, node.start)
+            }
         }
     }
 
-    fn classify(
-        &self,
-        host: &str,
-        image: Option<&str>,
-        command: Option<&str>,
-        pid: Option<u64>,
-        at: Timestamp,
-    ) -> Option<Launcher> {
+    fn classify(&self, host: &str, image: Option<&str>, command: Option<&str>, pid: Option<u64>, at: Timestamp) -> Option<Launcher> {
         let name = match (image, command) {
             (Some(i), _) => base_name(i),
             (None, Some(c)) => command_name(c),
             (None, None) => String::new(),
         };
         // Without an image, the command line's first token stands for it.
-        let path =
-            image.or_else(|| command.map(|c| c.trim().trim_start_matches('"').split(['"', ' ']).next().unwrap_or("")));
+        let path = image.or_else(|| command.map(|c| c.trim().trim_start_matches('"').split(['"', ' ']).next().unwrap_or("")));
         match name.as_str() {
             "taskeng.exe" if in_system_folder(path, &name) => Some(Launcher::TaskEng),
-            "taskhostw.exe" | "taskhostex.exe" | "taskhost.exe" if in_system_folder(path, &name) => {
-                Some(Launcher::TaskHostW)
-            }
+            "taskhostw.exe" | "taskhostex.exe" | "taskhost.exe" if in_system_folder(path, &name) => Some(Launcher::TaskHostW),
             "svchost.exe" | "" if in_system_folder(path, "svchost.exe") => match command {
-                Some(c) => {
-                    (command_name(c) == "svchost.exe" && is_schedule_command(c)).then_some(Launcher::ScheduleService)
-                }
+                Some(c) => (command_name(c) == "svchost.exe" && is_schedule_command(c)).then_some(Launcher::ScheduleService),
                 None => pid.filter(|&p| self.is_schedule_pid(host, p, at)).map(|_| Launcher::ScheduleService),
             },
             _ => None,
@@ -671,20 +645,14 @@ fn created_after(task: &TaskDefinition, at: Timestamp) -> bool {
 /// event named, by the command line equal to a task's Exec action (case-insensitive, whitespace
 /// normalized, quotes ignored) when the process was launched by the scheduler or its parent is
 /// unknown. Returns `(node, task, why)`, ordered by node then task.
-pub fn attach_tasks(
-    tree: &ProcessTree,
-    tasks: &[(String, TaskDefinition)],
-    scheduler_events: &[&Event],
-) -> Vec<(usize, usize, String)> {
+pub fn attach_tasks(tree: &ProcessTree, tasks: &[(String, TaskDefinition)], scheduler_events: &[&Event]) -> Vec<(usize, usize, String)> {
     let mut out: Vec<(usize, usize, String)> = Vec::new();
     let mut named_nodes = HashSet::new();
     let events: Vec<&Event> = scheduler_events.iter().copied().filter(|e| log_of(e) == Log::Scheduler).collect();
 
     let run_ids = |e: &Event| -> Vec<String> {
         let mut ids: Vec<String> = ["TaskInstanceId", "InstanceId"].iter().filter_map(|f| text(e, f)).collect();
-        ids.extend(
-            e.system.get_str("Correlation_ActivityID").filter(|v| !v.is_null()).map(|v| v.to_text().into_owned()),
-        );
+        ids.extend(e.system.get_str("Correlation_ActivityID").filter(|v| !v.is_null()).map(|v| v.to_text().into_owned()));
         ids.into_iter().map(|g| guid_key(&g)).filter(|g| !g.is_empty()).collect()
     };
     let mut run_task: HashMap<(String, String), String> = HashMap::new();
@@ -707,8 +675,7 @@ pub fn attach_tasks(
         let Some(pid) = number(e, field).filter(|&p| p != 0) else {
             continue;
         };
-        let name = text(e, "TaskName")
-            .or_else(|| run_ids(e).into_iter().find_map(|id| run_task.get(&(key(&e.computer), id)).cloned()));
+        let name = text(e, "TaskName").or_else(|| run_ids(e).into_iter().find_map(|id| run_task.get(&(key(&e.computer), id)).cloned()));
         let Some(name) = name else { continue };
         let Some(node) = tree.find_within(&e.computer, pid, e.timestamp, SCHEDULER_SKEW) else {
             continue;
@@ -725,9 +692,8 @@ pub fn attach_tasks(
         {
             continue;
         }
-        let same: Vec<usize> = (0..tasks.len())
-            .filter(|&t| same_host(&tasks[t].0, &e.computer) && task_key(&tasks[t].1.name) == task_key(&name))
-            .collect();
+        let same: Vec<usize> =
+            (0..tasks.len()).filter(|&t| same_host(&tasks[t].0, &e.computer) && task_key(&tasks[t].1.name) == task_key(&name)).collect();
         let Some(t) = pick(&same, tasks, e.timestamp) else {
             continue;
         };
@@ -741,9 +707,7 @@ pub fn attach_tasks(
     let actions: Vec<(usize, String)> = tasks
         .iter()
         .enumerate()
-        .flat_map(|(t, (_, task))| {
-            task.actions.iter().filter_map(move |a| a.command_line().map(|c| (t, normalize_command(&c))))
-        })
+        .flat_map(|(t, (_, task))| task.actions.iter().filter_map(move |a| a.command_line().map(|c| (t, normalize_command(&c)))))
         .filter(|(_, c)| !c.is_empty())
         .collect();
     for (i, node) in tree.nodes.iter().enumerate() {
@@ -760,9 +724,7 @@ pub fn attach_tasks(
         }
         let mut matched: Vec<usize> = actions
             .iter()
-            .filter(|(t, c)| {
-                *c == command && same_host(&tasks[*t].0, &node.host) && !created_after(&tasks[*t].1, node.start)
-            })
+            .filter(|(t, c)| *c == command && same_host(&tasks[*t].0, &node.host) && !created_after(&tasks[*t].1, node.start))
             .map(|(t, _)| *t)
             .collect();
         matched.dedup();

@@ -137,7 +137,9 @@ pub enum Action {
         data: Option<String>,
     },
     /// SendEmail / ShowMessage (deprecated action types) or unknown elements.
-    Other { kind: String },
+    Other {
+        kind: String,
+    },
 }
 
 impl Action {

@@ -86,7 +86,11 @@ pub struct ScoringConfig {
 }
 
 pub const SIGNALS: &[(&str, i32, &str)] = &[
-    ("user_writable_path", 25, "an action runs from Temp, AppData, ProgramData, Users\\Public, the recycle bin, a shadow copy or a UNC share"),
+    (
+        "user_writable_path",
+        25,
+        "an action runs from Temp, AppData, ProgramData, Users\\Public, the recycle bin, a shadow copy or a UNC share",
+    ),
     ("random_name", 15, "the task name looks random (entropy, irregular case, consonant runs)"),
     ("guid_name", 10, "the task is named like a GUID outside \\Microsoft\\"),
     ("imitates_microsoft", 20, "a Microsoft-looking name outside \\Microsoft\\Windows\\"),
@@ -123,12 +127,7 @@ impl Default for ScoringConfig {
 }
 
 fn allow(name: &str, command: Option<&str>, com_only: bool, reason: &str) -> AllowEntry {
-    AllowEntry {
-        name: name.into(),
-        command: command.map(String::from),
-        com_handler_only: com_only,
-        reason: reason.into(),
-    }
+    AllowEntry { name: name.into(), command: command.map(String::from), com_handler_only: com_only, reason: reason.into() }
 }
 
 fn default_allowlist() -> Vec<AllowEntry> {
@@ -136,10 +135,30 @@ fn default_allowlist() -> Vec<AllowEntry> {
         allow("\\Microsoft\\Windows\\*", None, true, "Windows COM-handler task"),
         allow("\\Microsoft\\Windows\\*", Some("%windir%\\system32\\*"), false, "Windows task running a System32 binary"),
         allow("\\Microsoft\\Windows\\*", Some("C:\\Windows\\system32\\*"), false, "Windows task running a System32 binary"),
-        allow("\\GoogleUpdateTask*", Some("C:\\Program Files*\\Google\\Update\\GoogleUpdate.exe"), false, "Google updater in its install folder"),
-        allow("\\MicrosoftEdgeUpdateTask*", Some("C:\\Program Files*\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe"), false, "Edge updater in its install folder"),
-        allow("\\OneDrive * Update Task*", Some("*\\AppData\\Local\\Microsoft\\OneDrive\\OneDriveStandaloneUpdater.exe"), false, "OneDrive updater in its per-user folder"),
-        allow("\\Adobe Acrobat Update Task", Some("C:\\Program Files*\\Common Files\\Adobe\\ARM\\*\\AdobeARM.exe"), false, "Adobe updater in its install folder"),
+        allow(
+            "\\GoogleUpdateTask*",
+            Some("C:\\Program Files*\\Google\\Update\\GoogleUpdate.exe"),
+            false,
+            "Google updater in its install folder",
+        ),
+        allow(
+            "\\MicrosoftEdgeUpdateTask*",
+            Some("C:\\Program Files*\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe"),
+            false,
+            "Edge updater in its install folder",
+        ),
+        allow(
+            "\\OneDrive * Update Task*",
+            Some("*\\AppData\\Local\\Microsoft\\OneDrive\\OneDriveStandaloneUpdater.exe"),
+            false,
+            "OneDrive updater in its per-user folder",
+        ),
+        allow(
+            "\\Adobe Acrobat Update Task",
+            Some("C:\\Program Files*\\Common Files\\Adobe\\ARM\\*\\AdobeARM.exe"),
+            false,
+            "Adobe updater in its install folder",
+        ),
     ]
 }
 
@@ -203,22 +222,67 @@ pub struct Context {
 }
 
 const USER_WRITABLE: &[&str] = &[
-    "\\temp\\", "\\tmp\\", "%temp%", "%tmp%", "\\appdata\\", "%appdata%", "%localappdata%", "\\programdata\\", "%programdata%",
-    "\\users\\public\\", "%public%", "\\$recycle.bin\\", "harddiskvolumeshadowcopy", "\\downloads\\", "\\desktop\\",
+    "\\temp\\",
+    "\\tmp\\",
+    "%temp%",
+    "%tmp%",
+    "\\appdata\\",
+    "%appdata%",
+    "%localappdata%",
+    "\\programdata\\",
+    "%programdata%",
+    "\\users\\public\\",
+    "%public%",
+    "\\$recycle.bin\\",
+    "harddiskvolumeshadowcopy",
+    "\\downloads\\",
+    "\\desktop\\",
 ];
-const LOLBINS: &[&str] = &["rundll32", "regsvr32", "mshta", "certutil", "bitsadmin", "installutil", "regasm", "msbuild", "cmstp", "odbcconf"];
+const LOLBINS: &[&str] =
+    &["rundll32", "regsvr32", "mshta", "certutil", "bitsadmin", "installutil", "regasm", "msbuild", "cmstp", "odbcconf"];
 /// Binaries that run other code but are also everyday administration tools in tasks (VBS
 /// maintenance scripts, forfiles cleanups): a weaker signal.
 const ADMIN_PROXIES: &[&str] = &["wscript", "cscript", "forfiles", "pcalua", "hh.exe"];
 const UNUSUAL_CREATORS: &[&str] = &[
-    "powershell.exe", "pwsh.exe", "wscript.exe", "cscript.exe", "mshta.exe", "rundll32.exe", "regsvr32.exe", "winword.exe", "excel.exe",
-    "powerpnt.exe", "outlook.exe", "wmiprvse.exe", "w3wp.exe", "sqlservr.exe", "java.exe", "python.exe", "wmic.exe",
+    "powershell.exe",
+    "pwsh.exe",
+    "wscript.exe",
+    "cscript.exe",
+    "mshta.exe",
+    "rundll32.exe",
+    "regsvr32.exe",
+    "winword.exe",
+    "excel.exe",
+    "powerpnt.exe",
+    "outlook.exe",
+    "wmiprvse.exe",
+    "w3wp.exe",
+    "sqlservr.exe",
+    "java.exe",
+    "python.exe",
+    "wmic.exe",
 ];
 /// Leaf names of tasks Windows ships under \Microsoft\Windows\, often borrowed by implants.
 const MICROSOFT_TASK_NAMES: &[&str] = &[
-    "scheduleddefrag", "silentcleanup", "consolidator", "programdataupdater", "microsoft compatibility appraiser", "svcrestarttask",
-    "msctfmonitor", "schedule scan", "automatic app update", "sqm-tasks", "proxy", "usbceip", "queuereporting", "uninstalldevicetask",
-    "windows defender scheduled scan", "onedrive standalone update task", "xblgamesavetask", "scheduled start", "wsswapassessmenttask",
+    "scheduleddefrag",
+    "silentcleanup",
+    "consolidator",
+    "programdataupdater",
+    "microsoft compatibility appraiser",
+    "svcrestarttask",
+    "msctfmonitor",
+    "schedule scan",
+    "automatic app update",
+    "sqm-tasks",
+    "proxy",
+    "usbceip",
+    "queuereporting",
+    "uninstalldevicetask",
+    "windows defender scheduled scan",
+    "onedrive standalone update task",
+    "xblgamesavetask",
+    "scheduled start",
+    "wsswapassessmenttask",
 ];
 
 fn glob(pattern: &str, text: &str) -> bool {
@@ -430,7 +494,14 @@ pub fn score(def: &TaskDefinition, ctx: &Context, cfg: &ScoringConfig) -> Score 
     if let Some(w) = &user_writable {
         add("user_writable_path", w.clone());
         if is_system || highest {
-            add("privileged_user_writable", format!("runs as {} ({}) and {w}", if user.is_empty() { "?" } else { &user }, def.principal.run_level.as_deref().unwrap_or("LeastPrivilege")));
+            add(
+                "privileged_user_writable",
+                format!(
+                    "runs as {} ({}) and {w}",
+                    if user.is_empty() { "?" } else { &user },
+                    def.principal.run_level.as_deref().unwrap_or("LeastPrivilege")
+                ),
+            );
         }
     }
     if is_system {
@@ -443,7 +514,8 @@ pub fn score(def: &TaskDefinition, ctx: &Context, cfg: &ScoringConfig) -> Score 
         add("guid_name", format!("\"{}\"", def.name));
     }
     let leaf_lower = leaf(&def.name).to_ascii_lowercase();
-    if !in_microsoft && !def.name.is_empty()
+    if !in_microsoft
+        && !def.name.is_empty()
         && (MICROSOFT_TASK_NAMES.contains(&leaf_lower.as_str()) || leaf_lower.starts_with("microsoft") || leaf_lower.starts_with("windows"))
         && !cfg.allowlist.iter().any(|a| glob(&a.name, &def.name))
     {
@@ -468,7 +540,15 @@ pub fn score(def: &TaskDefinition, ctx: &Context, cfg: &ScoringConfig) -> Score 
             && let Some(h) = t.start_boundary.as_deref().and_then(start_hour)
             && (cfg.odd_hours.0..=cfg.odd_hours.1).contains(&h)
         {
-            add("odd_hours", format!("{} (start hour {h:02} is within {:02}-{:02})", crate::describe::trigger_words(t), cfg.odd_hours.0, cfg.odd_hours.1));
+            add(
+                "odd_hours",
+                format!(
+                    "{} (start hour {h:02} is within {:02}-{:02})",
+                    crate::describe::trigger_words(t),
+                    cfg.odd_hours.0,
+                    cfg.odd_hours.1
+                ),
+            );
         }
     }
     if let Some(secs) = ctx.deleted_after
@@ -508,11 +588,7 @@ pub fn score(def: &TaskDefinition, ctx: &Context, cfg: &ScoringConfig) -> Score 
 /// The executable part of a command line (first token, quotes removed).
 fn executable(cmd: &str) -> &str {
     let t = cmd.trim_start();
-    if let Some(rest) = t.strip_prefix('"') {
-        rest.split('"').next().unwrap_or(rest)
-    } else {
-        t.split_whitespace().next().unwrap_or(t)
-    }
+    if let Some(rest) = t.strip_prefix('"') { rest.split('"').next().unwrap_or(rest) } else { t.split_whitespace().next().unwrap_or(t) }
 }
 
 #[cfg(test)]

@@ -50,11 +50,7 @@ const SECURITY: &str = "Security";
 const SCHEDULER: &str = "Microsoft-Windows-TaskScheduler/Operational";
 
 fn text(e: &Event, name: &str) -> Option<String> {
-    e.fields
-        .get_str(name)
-        .filter(|v| !v.is_null())
-        .map(|v| v.to_text().into_owned())
-        .filter(|s| !s.is_empty() && s != "-")
+    e.fields.get_str(name).filter(|v| !v.is_null()).map(|v| v.to_text().into_owned()).filter(|s| !s.is_empty() && s != "-")
 }
 
 fn normalize_name(name: &str) -> String {
@@ -114,9 +110,9 @@ pub fn records_from_event(e: &Event) -> Vec<TaskRecord> {
             };
             let mut r = base(name, state);
             if state == TaskState::SeenRunning {
-                let instance = text(e, "InstanceId").or_else(|| text(e, "TaskInstanceId")).or_else(|| {
-                    e.system.get_str("Correlation_ActivityID").filter(|v| !v.is_null()).map(|v| v.to_text().into_owned())
-                });
+                let instance = text(e, "InstanceId")
+                    .or_else(|| text(e, "TaskInstanceId"))
+                    .or_else(|| e.system.get_str("Correlation_ActivityID").filter(|v| !v.is_null()).map(|v| v.to_text().into_owned()));
                 r.run = Some(RunInfo {
                     instance_id: instance,
                     action: text(e, "ActionName").or_else(|| text(e, "Path")),

@@ -73,10 +73,7 @@ pub fn unescape_export(text: &str) -> std::borrow::Cow<'_, str> {
 /// Parses XML text into its root element.
 pub fn parse_tree(text: &str) -> Result<Node, XmlError> {
     if text.len() > MAX_XML_BYTES {
-        return Err(XmlError {
-            offset: MAX_XML_BYTES,
-            message: format!("{} bytes is over the {MAX_XML_BYTES}-byte limit", text.len()),
-        });
+        return Err(XmlError { offset: MAX_XML_BYTES, message: format!("{} bytes is over the {MAX_XML_BYTES}-byte limit", text.len()) });
     }
     let text = unescape_export(text);
     let mut reader = quick_xml::Reader::from_str(&text);
@@ -84,10 +81,7 @@ pub fn parse_tree(text: &str) -> Result<Node, XmlError> {
     let mut stack: Vec<Node> = vec![Node::default()];
     let mut nodes = 0usize;
     let mut pending_comment: Option<String> = None;
-    let err = |reader: &quick_xml::Reader<&[u8]>, message: String| XmlError {
-        offset: reader.buffer_position() as usize,
-        message,
-    };
+    let err = |reader: &quick_xml::Reader<&[u8]>, message: String| XmlError { offset: reader.buffer_position() as usize, message };
     loop {
         let ev = reader.read_event().map_err(|e| err(&reader, e.to_string()))?;
         match ev {
@@ -96,11 +90,7 @@ pub fn parse_tree(text: &str) -> Result<Node, XmlError> {
                 if nodes > MAX_NODES {
                     return Err(err(&reader, format!("more than {MAX_NODES} elements")));
                 }
-                let mut node = Node {
-                    name: local(e.name().as_ref()),
-                    comment: pending_comment.take(),
-                    ..Node::default()
-                };
+                let mut node = Node { name: local(e.name().as_ref()), comment: pending_comment.take(), ..Node::default() };
                 for a in e.attributes().flatten() {
                     let v = a.unescape_value().map(|v| v.into_owned()).map_err(|x| err(&reader, x.to_string()))?;
                     node.attrs.push((local(a.key.as_ref()), v));
@@ -149,10 +139,7 @@ pub fn parse_tree(text: &str) -> Result<Node, XmlError> {
     let mut document = stack.pop().unwrap_or_default();
     match document.children.len() {
         1 => Ok(document.children.remove(0)),
-        n => Err(XmlError {
-            offset: 0,
-            message: format!("{n} root elements where one was expected"),
-        }),
+        n => Err(XmlError { offset: 0, message: format!("{n} root elements where one was expected") }),
     }
 }
 
@@ -160,10 +147,7 @@ pub fn parse_tree(text: &str) -> Result<Node, XmlError> {
 pub fn parse_task(text: &str) -> Result<TaskDefinition, XmlError> {
     let root = parse_tree(text)?;
     if root.name != "Task" {
-        return Err(XmlError {
-            offset: 0,
-            message: format!("root element is <{}>, not <Task>", root.name),
-        });
+        return Err(XmlError { offset: 0, message: format!("root element is <{}>, not <Task>", root.name) });
     }
     Ok(task_from_node(&root))
 }
@@ -187,10 +171,7 @@ pub fn parse_tasks(text: &str) -> Result<Vec<TaskDefinition>, XmlError> {
                 t
             })
             .collect()),
-        other => Err(XmlError {
-            offset: 0,
-            message: format!("root element is <{other}>, not <Task> or <Tasks>"),
-        }),
+        other => Err(XmlError { offset: 0, message: format!("root element is <{other}>, not <Task> or <Tasks>") }),
     }
 }
 
@@ -223,9 +204,7 @@ pub fn task_from_node(task: &Node) -> TaskDefinition {
     if let Some(ps) = task.child("Principals") {
         // Actions name their principal by `Context`; with one principal (the norm) use it.
         let context = task.child("Actions").and_then(|a| a.attr("Context"));
-        let p = context
-            .and_then(|c| ps.children.iter().find(|p| p.attr("id") == Some(c)))
-            .or_else(|| ps.child("Principal"));
+        let p = context.and_then(|c| ps.children.iter().find(|p| p.attr("id") == Some(c))).or_else(|| ps.child("Principal"));
         if let Some(p) = p {
             def.principal = Principal {
                 user_id: p.text_of("UserId"),
@@ -257,10 +236,7 @@ pub fn task_from_node(task: &Node) -> TaskDefinition {
                     arguments: x.text_of("Arguments"),
                     working_directory: x.text_of("WorkingDirectory"),
                 },
-                "ComHandler" => Action::ComHandler {
-                    class_id: x.text_of("ClassId").unwrap_or_default(),
-                    data: x.text_of("Data"),
-                },
+                "ComHandler" => Action::ComHandler { class_id: x.text_of("ClassId").unwrap_or_default(), data: x.text_of("Data") },
                 other => Action::Other { kind: other.to_string() },
             })
             .collect();
@@ -307,7 +283,8 @@ fn trigger_from_node(t: &Node) -> Trigger {
                 tr.days_of_week = names(w.child("DaysOfWeek"));
                 TriggerKind::Weekly
             } else if let Some(m) = t.child("ScheduleByMonth") {
-                tr.days_of_month = m.child("DaysOfMonth").map(|d| d.children.iter().map(|c| c.text.trim().to_string()).collect()).unwrap_or_default();
+                tr.days_of_month =
+                    m.child("DaysOfMonth").map(|d| d.children.iter().map(|c| c.text.trim().to_string()).collect()).unwrap_or_default();
                 tr.months = names(m.child("Months"));
                 TriggerKind::Monthly
             } else if let Some(m) = t.child("ScheduleByMonthDayOfWeek") {

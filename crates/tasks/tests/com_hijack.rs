@@ -31,7 +31,12 @@ const TASK: &str = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><Task xmlns=\"htt
 
 #[test]
 fn per_user_inprocserver32_of_the_task_class_is_a_hijack() {
-    let task = event("Security", 4702, 1, &[("TaskName", "\\Microsoft\\Windows\\Maintenance\\Sample"), ("TaskContentNew", TASK), ("SubjectUserName", "SYSTEM")]);
+    let task = event(
+        "Security",
+        4702,
+        1,
+        &[("TaskName", "\\Microsoft\\Windows\\Maintenance\\Sample"), ("TaskContentNew", TASK), ("SubjectUserName", "SYSTEM")],
+    );
     let reg = event(
         "Microsoft-Windows-Sysmon/Operational",
         13,
@@ -46,7 +51,10 @@ fn per_user_inprocserver32_of_the_task_class_is_a_hijack() {
         "Microsoft-Windows-Sysmon/Operational",
         13,
         3,
-        &[("TargetObject", "HKLM\\SOFTWARE\\Classes\\CLSID\\{58FB76B9-AC85-4E55-AC04-427593B1D060}\\InprocServer32\\(Default)"), ("Details", "x")],
+        &[
+            ("TargetObject", "HKLM\\SOFTWARE\\Classes\\CLSID\\{58FB76B9-AC85-4E55-AC04-427593B1D060}\\InprocServer32\\(Default)"),
+            ("Details", "x"),
+        ],
     );
     let entries = inventory::from_events(&[task.clone(), reg], &ScoringConfig::default());
     let r = entries[0].reasons.iter().find(|r| r.signal == "com_hijack").expect("com_hijack reason");

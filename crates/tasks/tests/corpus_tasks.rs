@@ -11,7 +11,10 @@ fn read(dir: &Path, files: &[&str]) -> Vec<Event> {
 }
 
 fn entry<'a>(entries: &'a [TaskEntry], name: &str) -> &'a TaskEntry {
-    entries.iter().find(|e| e.task_name == name).unwrap_or_else(|| panic!("no task {name}: {:?}", entries.iter().map(|e| &e.task_name).collect::<Vec<_>>()))
+    entries
+        .iter()
+        .find(|e| e.task_name == name)
+        .unwrap_or_else(|| panic!("no task {name}: {:?}", entries.iter().map(|e| &e.task_name).collect::<Vec<_>>()))
 }
 
 fn signals(e: &TaskEntry) -> Vec<&str> {
@@ -45,12 +48,18 @@ fn atexec_task_is_critical_with_its_reasons() {
     let t = entry(&entries, "\\CYAlyNSS");
     assert!(t.severity >= Severity::High, "{} {:?}", t.score, t.reasons);
     let s = signals(t);
-    for want in ["hidden", "user_writable_path", "privileged_user_writable", "quick_delete", "remote_creation", "random_name", "tool_fingerprint"] {
+    for want in
+        ["hidden", "user_writable_path", "privileged_user_writable", "quick_delete", "remote_creation", "random_name", "tool_fingerprint"]
+    {
         assert!(s.contains(&want), "{want} missing from {s:?}");
     }
     // Remote creation joins 4624 type 3 and 5145 IPC$\atsvc on the 4698's logon id 0x17e2d2.
     let remote = t.reasons.iter().find(|r| r.signal == "remote_creation").unwrap();
-    assert!(remote.detail.contains("0x17e2d2") && remote.detail.contains("4624 type 3") && remote.detail.to_lowercase().contains("atsvc"), "{}", remote.detail);
+    assert!(
+        remote.detail.contains("0x17e2d2") && remote.detail.contains("4624 type 3") && remote.detail.to_lowercase().contains("atsvc"),
+        "{}",
+        remote.detail
+    );
     assert!(t.hidden);
     assert_eq!(t.principal.as_deref(), Some("S-1-5-18"));
     assert_eq!(t.created_by.as_deref(), Some("EXAMPLE\\Administrator"));
@@ -73,7 +82,10 @@ fn privesc_task_and_benign_microsoft_task() {
     let Some(dir) = taskhunt_events::testing::evtx_samples("privesc_task_and_benign_microsoft_task") else { return };
     let events = read(
         &dir,
-        &["Privilege Escalation/PrivEsc_SeImpersonatePriv_enabled_back_for_upnp_localsvc_4698.evtx", "Credential Access/ACL_ForcePwd_SPNAdd_User_Computer_Accounts.evtx"],
+        &[
+            "Privilege Escalation/PrivEsc_SeImpersonatePriv_enabled_back_for_upnp_localsvc_4698.evtx",
+            "Credential Access/ACL_ForcePwd_SPNAdd_User_Computer_Accounts.evtx",
+        ],
     );
     let entries = inventory::from_events(&events, &ScoringConfig::default());
     let p = entry(&entries, "\\FullPowersTask");

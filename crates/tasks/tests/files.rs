@@ -56,7 +56,16 @@ fn from_utf16le_bom(bytes: &[u8]) -> String {
 /// A record without its evidence-specific parts, to compare readings of re-encoded bytes.
 fn essence(rs: &[TaskRecord]) -> Vec<(String, String, Option<TaskDefinition>)> {
     rs.iter()
-        .map(|r| (r.host.clone(), r.name.clone(), r.definition.clone().map(|mut d| { d.origin = Default::default(); d })))
+        .map(|r| {
+            (
+                r.host.clone(),
+                r.name.clone(),
+                r.definition.clone().map(|mut d| {
+                    d.origin = Default::default();
+                    d
+                }),
+            )
+        })
         .collect()
 }
 
@@ -83,7 +92,12 @@ fn atexec_task_file_in_utf16() {
     assert_eq!(d.registration, Default::default());
     assert_eq!(
         d.triggers,
-        vec![Trigger { kind: TriggerKind::Daily, start_boundary: Some("2015-07-15T20:35:13.2757294".into()), days_interval: Some(1), ..Trigger::default() }]
+        vec![Trigger {
+            kind: TriggerKind::Daily,
+            start_boundary: Some("2015-07-15T20:35:13.2757294".into()),
+            days_interval: Some(1),
+            ..Trigger::default()
+        }]
     );
     assert_eq!(d.principal.user_id.as_deref(), Some("S-1-5-18"));
     assert_eq!(d.principal.run_level.as_deref(), Some("HighestAvailable"));
@@ -143,7 +157,10 @@ fn utf8_task_files_named_by_their_place_in_the_tree() {
     assert_eq!(d.triggers[0].kind, TriggerKind::Logon);
     assert_eq!(d.triggers[0].detail.as_deref(), Some("CORP\\alice"));
     assert_eq!(d.triggers[0].delay.as_deref(), Some("PT30S"));
-    assert_eq!(d.actions, vec![exec("C:\\Users\\alice\\AppData\\Roaming\\upd.exe", Some("-q"), Some("C:\\Users\\alice\\AppData\\Roaming"))]);
+    assert_eq!(
+        d.actions,
+        vec![exec("C:\\Users\\alice\\AppData\\Roaming\\upd.exe", Some("-q"), Some("C:\\Users\\alice\\AppData\\Roaming"))]
+    );
     assert!(d.settings.hidden);
 }
 
@@ -171,7 +188,10 @@ fn check_schtasks(rs: &[TaskRecord]) {
     // Named by the comments; the third one's comment (\Backup) wins over its URI.
     assert_eq!(names(rs), vec!["\\Microsoft\\Windows\\Maintenance\\Fixture", "\\Updater\\Check", "\\Backup"]);
     let d = def(&rs[0]);
-    assert_eq!(d.actions, vec![Action::ComHandler { class_id: "{0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0}".into(), data: Some("fixture data".into()) }]);
+    assert_eq!(
+        d.actions,
+        vec![Action::ComHandler { class_id: "{0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0}".into(), data: Some("fixture data".into()) }]
+    );
     assert!(d.triggers.is_empty());
     assert_eq!(d.principal.run_level.as_deref(), Some("HighestAvailable"));
     assert_eq!(d.settings.execution_time_limit.as_deref(), Some("PT30M"));
@@ -287,10 +307,18 @@ fn convertto_json_array_with_enum_numbers() {
                 repetition_duration: Some("P1D".into()),
                 ..Trigger::default()
             },
-            Trigger { kind: TriggerKind::Daily, enabled: false, start_boundary: Some("2024-02-03T04:05:06".into()), days_interval: Some(2), ..Trigger::default() },
+            Trigger {
+                kind: TriggerKind::Daily,
+                enabled: false,
+                start_boundary: Some("2024-02-03T04:05:06".into()),
+                days_interval: Some(2),
+                ..Trigger::default()
+            },
             Trigger {
                 kind: TriggerKind::Event,
-                detail: Some("<QueryList><Query Id=\"0\"><Select Path=\"Security\">*[System[EventID=4625]]</Select></Query></QueryList>".into()),
+                detail: Some(
+                    "<QueryList><Query Id=\"0\"><Select Path=\"Security\">*[System[EventID=4625]]</Select></Query></QueryList>".into()
+                ),
                 ..Trigger::default()
             },
             // StateChange 8 = SessionUnlock.
@@ -325,7 +353,10 @@ fn convertto_json_cut_off_by_its_depth_limit() {
     assert_eq!(d.actions, vec![Action::Other { kind: "MSFT_TaskExecAction".into() }]);
     assert_eq!(
         d.triggers,
-        vec![Trigger { kind: TriggerKind::Logon, ..Trigger::default() }, Trigger { kind: TriggerKind::Other, detail: Some("MSFT_TaskTrigger".into()), ..Trigger::default() }]
+        vec![
+            Trigger { kind: TriggerKind::Logon, ..Trigger::default() },
+            Trigger { kind: TriggerKind::Other, detail: Some("MSFT_TaskTrigger".into()), ..Trigger::default() }
+        ]
     );
     assert_eq!(d.principal, Default::default());
     assert_eq!(d.registration.author.as_deref(), Some("CONTOSO\\admin"));
@@ -344,7 +375,15 @@ fn json_lines_with_enum_names() {
     let d = def(&rs[0]);
     assert_eq!(d.actions, vec![exec("C:\\Program Files (x86)\\Google\\updater.exe", Some("--wake"), None)]);
     // The class as "Namespace:Class" text.
-    assert_eq!(d.triggers, vec![Trigger { kind: TriggerKind::Daily, start_boundary: Some("2024-05-05T12:00:00".into()), days_interval: Some(1), ..Trigger::default() }]);
+    assert_eq!(
+        d.triggers,
+        vec![Trigger {
+            kind: TriggerKind::Daily,
+            start_boundary: Some("2024-05-05T12:00:00".into()),
+            days_interval: Some(1),
+            ..Trigger::default()
+        }]
+    );
     assert_eq!((d.principal.logon_type.as_deref(), d.principal.run_level.as_deref()), (Some("ServiceAccount"), Some("HighestAvailable")));
     assert!(d.settings.enabled);
 
@@ -418,7 +457,10 @@ fn export_csv_with_type_line_and_multiline_fields() {
     }
 
     // Free text that names no trigger kind is kept as it is.
-    assert_eq!(def(&rs[3]).triggers, vec![Trigger { kind: TriggerKind::Other, detail: Some("At 09:00 every day".into()), ..Trigger::default() }]);
+    assert_eq!(
+        def(&rs[3]).triggers,
+        vec![Trigger { kind: TriggerKind::Other, detail: Some("At 09:00 every day".into()), ..Trigger::default() }]
+    );
 }
 
 #[test]
@@ -470,7 +512,8 @@ fn hosts_from_collection_paths() {
 #[test]
 fn events_and_other_files_are_not_task_files() {
     let p = Path::new("f");
-    let not = |bytes: &[u8]| assert!(read_task_file(p, bytes, None).is_none(), "{:?}", String::from_utf8_lossy(&bytes[..bytes.len().min(80)]));
+    let not =
+        |bytes: &[u8]| assert!(read_task_file(p, bytes, None).is_none(), "{:?}", String::from_utf8_lossy(&bytes[..bytes.len().min(80)]));
     // evtx-dump JSON of a 4698: TaskName inside EventData, not a task.
     not(br#"{"Event":{"System":{"EventID":4698,"Computer":"h"},"EventData":{"TaskName":"\\X","TaskContent":"<Task/>"}}}"#);
     not(b"[{\"Event\":{\"EventData\":{\"TaskName\":\"\\\\X\"}}}]\n");

@@ -59,19 +59,14 @@ fn with_system(mut e: Event, fields: &[(&str, &str)]) -> Event {
 fn exec_task(name: &str, command: &str, arguments: Option<&str>) -> TaskDefinition {
     TaskDefinition {
         name: name.into(),
-        actions: vec![Action::Exec {
-            command: command.into(),
-            arguments: arguments.map(Into::into),
-            working_directory: None,
-        }],
+        actions: vec![Action::Exec { command: command.into(), arguments: arguments.map(Into::into), working_directory: None }],
         ..TaskDefinition::default()
     }
 }
 
 #[test]
 fn mshta_chain_that_creates_a_task() {
-    let Some(events) = corpus("mshta_chain", "Execution/exec_persist_rundll32_mshta_scheduledtask_sysmon_1_3_11.evtx")
-    else {
+    let Some(events) = corpus("mshta_chain", "Execution/exec_persist_rundll32_mshta_scheduledtask_sysmon_1_3_11.evtx") else {
         return;
     };
     let tree = ProcessTree::build(&events);
@@ -84,11 +79,7 @@ fn mshta_chain_that_creates_a_task() {
     assert_eq!(n.start, t("2019-05-21T15:32:59.729Z"), "UtcTime, not the later event time");
     assert_eq!(n.user.as_deref(), Some("IEWIN7\\IEUser"));
     assert_eq!(n.integrity.as_deref(), Some("High"));
-    assert!(
-        n.evidence.ends_with("exec_persist_rundll32_mshta_scheduledtask_sysmon_1_3_11.evtx:4129"),
-        "{}",
-        n.evidence
-    );
+    assert!(n.evidence.ends_with("exec_persist_rundll32_mshta_scheduledtask_sysmon_1_3_11.evtx:4129"), "{}", n.evidence);
 
     // The first cmd's parent (pid 3548, an interactive cmd) started before the capture.
     let root = by_pid(&tree, 1532);
@@ -149,8 +140,7 @@ fn vss_persistence_command_line_alone_is_not_enough() {
     // The task schtasks created (record 6195): /tn "eyNQLDvUSuvVPg" /tr "\\?\GLOBALROOT\...\svhost64.exe".
     let payload = "\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy7\\\\Windows\\Temp\\svhost64.exe";
     let mut task = exec_task("\\eyNQLDvUSuvVPg", payload, None);
-    task.origin =
-        Origin { kind: OriginKind::CommandLine, time: Some(t("2019-05-27T15:12:59.578Z")), ..Origin::default() };
+    task.origin = Origin { kind: OriginKind::CommandLine, time: Some(t("2019-05-27T15:12:59.578Z")), ..Origin::default() };
     // svhost64 (record 6192) runs exactly the task's command line, but WMI started it, five
     // seconds before the task existed: no attachment.
     let svhost = by_pid(&tree, 1260);
@@ -187,10 +177,7 @@ fn boot_tree_schedule_service_child_and_pid_reuse() {
     assert_eq!(tree.nodes[logonui].image, "C:\\Windows\\System32\\LogonUI.exe");
     assert_eq!(pids(&tree, &tree.ancestors(logonui))[0], 568);
     let winrm = tree.find("MSEDGEWIN10", 992, t("2020-04-25T22:21:20Z")).unwrap();
-    assert_eq!(
-        tree.nodes[winrm].command_line.as_deref(),
-        Some("C:\\Windows\\System32\\svchost.exe -k NetworkService -p -s WinRM")
-    );
+    assert_eq!(tree.nodes[winrm].command_line.as_deref(), Some("C:\\Windows\\System32\\svchost.exe -k NetworkService -p -s WinRM"));
     assert_eq!(pids(&tree, &tree.ancestors(winrm)), [584, 468, 388, 300]);
     assert_eq!(tree.find("MSEDGEWIN10", 992, t("2020-04-25T22:19:16.700Z")), None);
     assert_eq!(tree.find("OTHERHOST", 992, t("2020-04-25T22:21:20Z")), None);
@@ -202,9 +189,7 @@ fn boot_tree_schedule_service_child_and_pid_reuse() {
 
 #[test]
 fn com_task_runs_under_taskhostw() {
-    let Some(events) =
-        corpus("taskhostw", "Privilege Escalation/sysmon_uacbypass_CDSSync_schtask_hijack_byeintegrity5.evtx")
-    else {
+    let Some(events) = corpus("taskhostw", "Privilege Escalation/sysmon_uacbypass_CDSSync_schtask_hijack_byeintegrity5.evtx") else {
         return;
     };
     let tree = ProcessTree::build(&events);
@@ -236,8 +221,7 @@ fn windows7_tasks_run_under_taskeng() {
     assert_eq!(tree.launched_by_scheduler(cmd), Some(Launcher::TaskEng));
     assert_eq!(tree.launched_by_scheduler(by_pid(&tree, 3752)), None);
 
-    let Some(events) = corpus("taskeng", "Persistence/persistence_SilentProcessExit_ImageHijack_sysmon_13_1.evtx")
-    else {
+    let Some(events) = corpus("taskeng", "Persistence/persistence_SilentProcessExit_ImageHijack_sysmon_13_1.evtx") else {
         return;
     };
     let tree = ProcessTree::build(&events);
@@ -317,10 +301,7 @@ fn atexec_on_4688_without_command_lines() {
     let created = events.iter().find(|e| e.event_id == 4698).unwrap();
     let mut task = taskhunt_tasks::xml::parse_task(&created.text("TaskContent").unwrap()).unwrap();
     task.name = created.text("TaskName").unwrap().into_owned();
-    assert_eq!(
-        task.actions[0].command_line().as_deref(),
-        Some("cmd.exe /C tasklist > %windir%\\Temp\\CYAlyNSS.tmp 2>&1")
-    );
+    assert_eq!(task.actions[0].command_line().as_deref(), Some("cmd.exe /C tasklist > %windir%\\Temp\\CYAlyNSS.tmp 2>&1"));
     assert_eq!(attach_tasks(&tree, &[(created.computer.to_string(), task)], &[]), []);
 }
 
@@ -333,14 +314,7 @@ fn pid_reuse_on_4688_and_exits() {
     let events = [
         created(10, "2024-01-01T10:00:00Z", "0x100", "C:\\Windows\\System32\\cmd.exe", "0x4"),
         created(11, "2024-01-01T10:00:30Z", "0x300", "C:\\a.exe", "0x100"),
-        hand(
-            SECURITY,
-            4689,
-            12,
-            "2024-01-01T10:01:00Z",
-            h,
-            &[("ProcessId", "0x100"), ("ProcessName", "C:\\Windows\\System32\\cmd.exe")],
-        ),
+        hand(SECURITY, 4689, 12, "2024-01-01T10:01:00Z", h, &[("ProcessId", "0x100"), ("ProcessName", "C:\\Windows\\System32\\cmd.exe")]),
         created(13, "2024-01-01T10:01:30Z", "0x400", "C:\\b.exe", "0x100"),
         created(14, "2024-01-01T10:02:00Z", "0x100", "C:\\Windows\\notepad.exe", "0x4"),
         created(15, "2024-01-01T10:03:00Z", "0x200", "C:\\c.exe", "0x100"),
@@ -397,14 +371,7 @@ fn hostile_cycles_and_self_parents_end() {
         )
     };
     let sec = |rec, pid: &str, ppid: &str| {
-        hand(
-            SECURITY,
-            4688,
-            rec,
-            "2024-01-01T00:00:05Z",
-            h,
-            &[("NewProcessId", pid), ("NewProcessName", "C:\\x.exe"), ("ProcessId", ppid)],
-        )
+        hand(SECURITY, 4688, rec, "2024-01-01T00:00:05Z", h, &[("NewProcessId", pid), ("NewProcessName", "C:\\x.exe"), ("ProcessId", ppid)])
     };
     let events = vec![
         s(1, "10", "{A}", "{B}", "2024-01-01T00:00:01Z", "a"),
@@ -450,14 +417,7 @@ fn deep_chains_render_bounded() {
         .map(|pid| {
             let time = format!("2024-01-01T00:{:02}:{:02}Z", pid / 60, pid % 60);
             let (pid_s, ppid_s) = (format!("{pid:#x}"), format!("{:#x}", pid - 1));
-            hand(
-                SECURITY,
-                4688,
-                pid,
-                &time,
-                "H",
-                &[("NewProcessId", &pid_s), ("NewProcessName", "C:\\x.exe"), ("ProcessId", &ppid_s)],
-            )
+            hand(SECURITY, 4688, pid, &time, "H", &[("NewProcessId", &pid_s), ("NewProcessName", "C:\\x.exe"), ("ProcessId", &ppid_s)])
         })
         .collect();
     let tree = ProcessTree::build(&events);
@@ -476,22 +436,14 @@ fn schedule_service_known_by_pid_on_4688() {
     let svchost = "C:\\Windows\\System32\\svchost.exe";
     let events = vec![
         // The TaskScheduler/Operational log is written by the Schedule service: pid 1100.
-        with_system(
-            hand(TASK_SCHEDULER, 100, 1, "2024-01-01T09:00:00Z", h, &[("TaskName", "\\T")]),
-            &[("Execution_ProcessID", "1100")],
-        ),
+        with_system(hand(TASK_SCHEDULER, 100, 1, "2024-01-01T09:00:00Z", h, &[("TaskName", "\\T")]), &[("Execution_ProcessID", "1100")]),
         hand(
             SECURITY,
             4688,
             2,
             "2024-01-01T09:00:01Z",
             h,
-            &[
-                ("NewProcessId", "0x500"),
-                ("NewProcessName", "C:\\t.exe"),
-                ("ProcessId", "0x44c"),
-                ("ParentProcessName", svchost),
-            ],
+            &[("NewProcessId", "0x500"), ("NewProcessName", "C:\\t.exe"), ("ProcessId", "0x44c"), ("ParentProcessName", svchost)],
         ),
         // Another svchost (pid 0x450) is not the Schedule service.
         hand(
@@ -500,12 +452,7 @@ fn schedule_service_known_by_pid_on_4688() {
             3,
             "2024-01-01T09:00:02Z",
             h,
-            &[
-                ("NewProcessId", "0x504"),
-                ("NewProcessName", "C:\\u.exe"),
-                ("ProcessId", "0x450"),
-                ("ParentProcessName", svchost),
-            ],
+            &[("NewProcessId", "0x504"), ("NewProcessName", "C:\\u.exe"), ("ProcessId", "0x450"), ("ParentProcessName", svchost)],
         ),
         // After a reboot pid 0x44c is notepad; its child is no task's.
         hand(
@@ -571,11 +518,7 @@ fn sysmon_terminations_end_processes() {
             2,
             "2024-01-01T10:05:00Z",
             h,
-            &[
-                ("ProcessId", "700"),
-                ("ProcessGuid", "{aaaa0000-0000-0000-0000-000000000001}"),
-                ("UtcTime", "2024-01-01 10:04:59.500"),
-            ],
+            &[("ProcessId", "700"), ("ProcessGuid", "{aaaa0000-0000-0000-0000-000000000001}"), ("UtcTime", "2024-01-01 10:04:59.500")],
         ),
     ];
     let tree = ProcessTree::build(events.iter().rev());
@@ -604,14 +547,7 @@ fn attach_by_task_scheduler_events() {
                 ("ParentCommandLine", "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule"),
             ],
         ),
-        hand(
-            SYSMON,
-            1,
-            2,
-            "2024-01-01T10:00:00.020Z",
-            h,
-            &[("ProcessId", "5000"), ("Image", "C:\\b.exe"), ("ParentProcessId", "1100")],
-        ),
+        hand(SYSMON, 1, 2, "2024-01-01T10:00:00.020Z", h, &[("ProcessId", "5000"), ("Image", "C:\\b.exe"), ("ParentProcessId", "1100")]),
         hand(
             SYSMON,
             1,
@@ -636,11 +572,7 @@ fn attach_by_task_scheduler_events() {
         sched(100, 10, &[("TaskName", "\\Updater"), ("InstanceId", run)]),
         // 129 without a TaskName: the run's ActivityID names the task.
         sched(129, 11, &[("Path", updater), ("ProcessID", "4242")]),
-        sched(
-            200,
-            12,
-            &[("TaskName", "\\Updater"), ("TaskInstanceId", run), ("EnginePID", "4242"), ("ActionName", updater)],
-        ),
+        sched(200, 12, &[("TaskName", "\\Updater"), ("TaskInstanceId", run), ("EnginePID", "4242"), ("ActionName", updater)]),
         // Path names another image than the process with that pid: no tie.
         sched(129, 13, &[("TaskName", "\\Other"), ("Path", "C:\\a.exe"), ("ProcessID", "5000")]),
         // The Schedule service itself is no task's process.
@@ -654,10 +586,7 @@ fn attach_by_task_scheduler_events() {
     ];
     let refs: Vec<&Event> = scheduler.iter().collect();
     let node = tree.find(h, 4242, t("2024-01-01T10:00:01Z")).unwrap();
-    assert_eq!(
-        attach_tasks(&tree, &tasks, &refs),
-        [(node, 2, "TaskScheduler 129 names pid 4242 for \\Updater".to_string())]
-    );
+    assert_eq!(attach_tasks(&tree, &tasks, &refs), [(node, 2, "TaskScheduler 129 names pid 4242 for \\Updater".to_string())]);
 }
 
 #[test]
@@ -705,24 +634,15 @@ fn attach_by_command_line() {
     let tree = ProcessTree::build(&events);
     let mut nightly = exec_task("\\Backup", "\"C:\\Program Files\\Backup\\bk.exe\"", Some("/run   nightly"));
     let mut copy = nightly.clone();
-    nightly.origin = Origin {
-        kind: OriginKind::SecurityEvent,
-        event_id: Some(4698),
-        time: Some(t("2023-12-31T01:00:00Z")),
-        ..Origin::default()
-    };
+    nightly.origin =
+        Origin { kind: OriginKind::SecurityEvent, event_id: Some(4698), time: Some(t("2023-12-31T01:00:00Z")), ..Origin::default() };
     // Created (4698) in March: it cannot have started January's process.
     copy.name = "\\Backup2".into();
-    copy.origin = Origin {
-        kind: OriginKind::SecurityEvent,
-        event_id: Some(4698),
-        time: Some(t("2024-03-01T01:00:00Z")),
-        ..Origin::default()
-    };
+    copy.origin =
+        Origin { kind: OriginKind::SecurityEvent, event_id: Some(4698), time: Some(t("2024-03-01T01:00:00Z")), ..Origin::default() };
     let tasks = vec![("srv".to_string(), nightly), ("SRV".to_string(), copy)];
     let at = t("2025-06-01T00:00:00Z");
     let (first, last) = (tree.find(h, 300, at).unwrap(), tree.find(h, 303, at).unwrap());
-    let why =
-        "command line equals the task's action; launched by the Schedule service (svchost.exe -s Schedule)".to_string();
+    let why = "command line equals the task's action; launched by the Schedule service (svchost.exe -s Schedule)".to_string();
     assert_eq!(attach_tasks(&tree, &tasks, &[]), [(first, 0, why.clone()), (last, 0, why.clone()), (last, 1, why)]);
 }

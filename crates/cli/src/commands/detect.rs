@@ -46,9 +46,8 @@ pub fn parse_level(s: &str) -> Result<Level, String> {
     Level::parse(s).ok_or_else(|| format!("{s:?} is not a level (informational, low, medium, high, critical)"))
 }
 
-const CSV_COLUMNS: &[&str] = &[
-    "Timestamp", "Computer", "Channel", "EventID", "RecordID", "Level", "RuleTitle", "RuleID", "Tags", "Details", "Reasons", "File",
-];
+const CSV_COLUMNS: &[&str] =
+    &["Timestamp", "Computer", "Channel", "EventID", "RecordID", "Level", "RuleTitle", "RuleID", "Tags", "Details", "Reasons", "File"];
 
 pub fn run(args: DetectArgs) -> Result<ExitCode> {
     let load_started = Instant::now();
@@ -131,12 +130,7 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
 
 fn rule_fields(set: &RuleSet, rule: usize) -> (Json, Json, Json, Json) {
     let r = &set.rules[rule];
-    (
-        json!(r.meta.id),
-        json!(r.meta.title),
-        json!(r.meta.level.unwrap_or(Level::Medium)),
-        json!(r.meta.tags),
-    )
+    (json!(r.meta.id), json!(r.meta.title), json!(r.meta.level.unwrap_or(Level::Medium)), json!(r.meta.tags))
 }
 
 fn write_detection(w: &mut RowWriter, format: OutputFormat, set: &RuleSet, hit: taskhunt_sigma::Hit, event: &Event) -> std::io::Result<()> {
@@ -244,7 +238,14 @@ fn write_correlation(
         ("Tags", Value::from(c.meta.tags.join(" "))),
         (
             "Details",
-            Value::from(format!("{} {} in {}: {} events; {}", c.kind.as_str(), hit.alert.value, c.timespan_text, events.len(), group.join(" "))),
+            Value::from(format!(
+                "{} {} in {}: {} events; {}",
+                c.kind.as_str(),
+                hit.alert.value,
+                c.timespan_text,
+                events.len(),
+                group.join(" ")
+            )),
         ),
     ])
 }

@@ -59,9 +59,9 @@ pub fn run(args: EventsArgs) -> Result<ExitCode> {
         },
     };
     let columns: Vec<String> = match &target {
-        Target::Events => ["timestamp", "computer", "channel", "provider", "event_id", "record_id", "file", "fields"]
-            .map(String::from)
-            .to_vec(),
+        Target::Events => {
+            ["timestamp", "computer", "channel", "provider", "event_id", "record_id", "file", "fields"].map(String::from).to_vec()
+        }
         Target::Normalized(t) => t.columns.iter().map(|(c, _)| c.to_string()).collect(),
         Target::Raw(_) => RAW_HEADER.iter().map(|c| c.to_string()).collect(),
     };
@@ -110,9 +110,7 @@ fn write_event(w: &mut RowWriter, target: &Target, format: OutputFormat, event: 
             ])
         }
         Target::Normalized(table) => match tables::normalize(event) {
-            Some(row) if row.table.name == table.name => {
-                w.row(row.table.columns.iter().map(|(c, _)| *c).zip(row.values))
-            }
+            Some(row) if row.table.name == table.name => w.row(row.table.columns.iter().map(|(c, _)| *c).zip(row.values)),
             _ => Ok(()),
         },
         Target::Raw(name) => {
@@ -147,9 +145,5 @@ pub fn report(summary: &ReadSummary, verbose: bool) {
 
 /// Non-zero only when nothing at all could be read.
 pub fn exit_code(summary: &ReadSummary) -> ExitCode {
-    if summary.records == 0 && !summary.issues.is_empty() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    if summary.records == 0 && !summary.issues.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }

@@ -36,7 +36,9 @@ pub fn load_placeholders(path: Option<&std::path::Path>) -> Result<Option<Placeh
     let mut out = Placeholders::new();
     for (name, v) in raw {
         let values = match v {
-            serde_json::Value::Array(items) => items.iter().map(|i| i.as_str().map(String::from).unwrap_or_else(|| i.to_string())).collect(),
+            serde_json::Value::Array(items) => {
+                items.iter().map(|i| i.as_str().map(String::from).unwrap_or_else(|| i.to_string())).collect()
+            }
             serde_json::Value::String(s) => vec![s],
             other => vec![other.to_string()],
         };
@@ -134,11 +136,14 @@ fn list(args: &RuleArgs, format: OutputFormat) -> Result<ExitCode> {
         }
     }
     for c in &set.correlations {
-        w.raw_json_or_row(format, json!({
-            "kind": "correlation", "id": c.meta.id, "title": c.meta.title, "level": c.meta.level,
-            "status": c.meta.status, "correlation_type": c.kind.as_str(), "rules": c.rules,
-            "path": c.meta.path.to_string_lossy(),
-        }))?;
+        w.raw_json_or_row(
+            format,
+            json!({
+                "kind": "correlation", "id": c.meta.id, "title": c.meta.title, "level": c.meta.level,
+                "status": c.meta.status, "correlation_type": c.kind.as_str(), "rules": c.rules,
+                "path": c.meta.path.to_string_lossy(),
+            }),
+        )?;
     }
     for e in &set.errors {
         w.raw_json_or_row(format, json!({"kind": "error", "path": e.path.to_string_lossy(), "line": e.line, "error": e.message}))?;

@@ -7,12 +7,12 @@ use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use taskhunt_events::text::terminal_safe;
 use taskhunt_events::Value;
+use taskhunt_events::text::terminal_safe;
 use taskhunt_tasks::files;
-use taskhunt_tasks::sources::TaskRecord;
 use taskhunt_tasks::inventory::{self, Baseline, TaskEntry};
 use taskhunt_tasks::score::{ScoringConfig, Severity};
+use taskhunt_tasks::sources::TaskRecord;
 
 #[derive(Args)]
 pub struct TasksArgs {
@@ -74,8 +74,21 @@ pub fn run(args: TasksArgs) -> Result<ExitCode> {
     let (events, file_records, summary) = read_inputs(&args.paths, args.host.as_deref());
     let entries = inventory::from_events_and_records(&events, file_records, &cfg);
     let columns = [
-        "host", "task_name", "first_seen", "last_seen", "state", "created_by", "principal", "run_level", "hidden", "triggers", "actions", "runs",
-        "score", "severity", "reasons",
+        "host",
+        "task_name",
+        "first_seen",
+        "last_seen",
+        "state",
+        "created_by",
+        "principal",
+        "run_level",
+        "hidden",
+        "triggers",
+        "actions",
+        "runs",
+        "score",
+        "severity",
+        "reasons",
     ];
     let mut w = RowWriter::new(open_output(args.output.as_deref())?, args.format, columns.map(String::from).to_vec());
     let shown: Vec<&TaskEntry> = entries.iter().filter(|e| e.severity >= args.min_severity).collect();
@@ -130,7 +143,14 @@ pub fn run(args: TasksArgs) -> Result<ExitCode> {
         *by_sev.entry(e.severity).or_insert(0) += 1;
     }
     let sev: Vec<String> = by_sev.iter().rev().map(|(s, n)| format!("{}: {n}", s.as_str())).collect();
-    eprintln!("taskhunt: {} tasks ({}); {} shown; {} events and {} task files read", entries.len(), sev.join(", "), shown.len(), summary.records, summary.task_files);
+    eprintln!(
+        "taskhunt: {} tasks ({}); {} shown; {} events and {} task files read",
+        entries.len(),
+        sev.join(", "),
+        shown.len(),
+        summary.records,
+        summary.task_files
+    );
     for p in summary.problems.iter().take(20) {
         eprintln!("taskhunt: warning: {}", terminal_safe(p));
     }

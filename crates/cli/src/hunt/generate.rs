@@ -12,7 +12,8 @@ fn clean(s: &str) -> String {
 /// Characters a reader of a rule file must see spelled out: control characters, bidi overrides
 /// and invisible formatting characters (zero-width, tag characters).
 fn needs_yaml_escape(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}' | '\u{e0000}'..='\u{e007f}')
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}' | '\u{e0000}'..='\u{e007f}')
 }
 
 /// A YAML scalar holding exactly `s`: single-quoted when every character is plain, otherwise
@@ -77,7 +78,9 @@ fn rule_id(seed: &str) -> String {
 
 pub fn generate(inc: &Incident) -> GeneratedRule {
     let name = &inc.task_name;
-    let from_security = inc.task.history.iter().any(|(_, _, ev)| inc.events.iter().any(|e| e.role == "task" && matches!(e.event_id, 4698..=4702) && ev.ends_with(&format!(":{}", e.record_id))));
+    let from_security = inc.task.history.iter().any(|(_, _, ev)| {
+        inc.events.iter().any(|e| e.role == "task" && matches!(e.event_id, 4698..=4702) && ev.ends_with(&format!(":{}", e.record_id)))
+    });
     let title = format!("taskhunt {}: scheduled task {}", inc.id, name);
     let techniques: Vec<String> = inc.techniques.iter().map(|t| format!("    - attack.{}", t.to_lowercase())).collect();
     let header = format!(
@@ -110,7 +113,10 @@ pub fn generate(inc: &Incident) -> GeneratedRule {
                 "{header}logsource:\n    product: windows\n    category: process_creation\ndetection:\n    selection:\n        Image|endswith: '\\schtasks.exe'\n        CommandLine|contains: {}\n    condition: selection\nfalsepositives:\n    - None expected for this task name\nlevel: high\n",
                 yaml_quote(&sigma_literal(leaf))
             ),
-            kql: format!("DeviceProcessEvents\n| where FileName =~ \"schtasks.exe\"\n| where ProcessCommandLine contains {}", kql_quote(leaf)),
+            kql: format!(
+                "DeviceProcessEvents\n| where FileName =~ \"schtasks.exe\"\n| where ProcessCommandLine contains {}",
+                kql_quote(leaf)
+            ),
             spl: format!("index=sysmon EventCode=1 Image=\"*\\\\schtasks.exe\" CommandLine={}", spl_quote(&format!("*{leaf}*"))),
         }
     }

@@ -96,12 +96,21 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
     let mut coverage = cov.finish();
     // What the playbook says it needs and the data lacks.
     for need in &playbook.telemetry {
-        let have: BTreeSet<u32> = coverage.hosts.iter().filter_map(|h| h.channels.get(&need.channel)).flat_map(|ids| ids.keys().copied()).collect();
+        let have: BTreeSet<u32> =
+            coverage.hosts.iter().filter_map(|h| h.channels.get(&need.channel)).flat_map(|ids| ids.keys().copied()).collect();
         let missing: Vec<String> = need.event_ids.iter().filter(|id| !have.contains(id)).map(|id| id.to_string()).collect();
         if have.is_empty() {
-            coverage.gaps.push(taskhunt_report::coverage::Gap { hosts: vec![], what: format!("playbook needs {} and the data has none", need.channel), consequence: "the steps that rely on it see nothing".into() });
+            coverage.gaps.push(taskhunt_report::coverage::Gap {
+                hosts: vec![],
+                what: format!("playbook needs {} and the data has none", need.channel),
+                consequence: "the steps that rely on it see nothing".into(),
+            });
         } else if !missing.is_empty() {
-            coverage.gaps.push(taskhunt_report::coverage::Gap { hosts: vec![], what: format!("playbook needs {} event ids {} and the data has none of them", need.channel, missing.join(", ")), consequence: "the steps that rely on them see nothing".into() });
+            coverage.gaps.push(taskhunt_report::coverage::Gap {
+                hosts: vec![],
+                what: format!("playbook needs {} event ids {} and the data has none of them", need.channel, missing.join(", ")),
+                consequence: "the steps that rely on them see nothing".into(),
+            });
         }
     }
     stage.done(format!("{records} events, {} hosts", coverage.hosts.len()));
@@ -161,7 +170,12 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
         })
         .collect();
     det_summary.sort_by_key(|d| std::cmp::Reverse(d.count));
-    stage.done(format!("{} rules, {} detections, {} correlation alerts", set.active_rules(), det_rows.len() - correlations.len(), correlations.len()));
+    stage.done(format!(
+        "{} rules, {} detections, {} correlation alerts",
+        set.active_rules(),
+        det_rows.len() - correlations.len(),
+        correlations.len()
+    ));
 
     // 3. Queries.
     let stage = Stage::start("hunting queries");
@@ -278,7 +292,9 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
 }
 
 fn now() -> Timestamp {
-    Timestamp::from_unix_nanos(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0))
+    Timestamp::from_unix_nanos(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0),
+    )
 }
 
 fn write_jsonl<T: serde::Serialize>(path: &Path, items: impl Iterator<Item = T>) -> Result<()> {
@@ -302,7 +318,16 @@ fn run_queries(playbook: &Playbook, events: &[Event]) -> Vec<QueryResult> {
     let engine = match taskhunt_query::Engine::new(builder.finish(), last) {
         Ok(e) => e,
         Err(e) => {
-            return vec![QueryResult { name: "engine".into(), title: "query engine".into(), lang: String::new(), text: String::new(), rows: 0, columns: vec![], sample: vec![], error: Some(e.to_string()) }];
+            return vec![QueryResult {
+                name: "engine".into(),
+                title: "query engine".into(),
+                lang: String::new(),
+                text: String::new(),
+                rows: 0,
+                columns: vec![],
+                sample: vec![],
+                error: Some(e.to_string()),
+            }];
         }
     };
     steps
@@ -313,18 +338,50 @@ fn run_queries(playbook: &Playbook, events: &[Event]) -> Vec<QueryResult> {
                     Some(h) => (h.name, h.title, h.lang, h.text),
                     None => (n.clone(), n.clone(), taskhunt_query::Lang::Kql, String::new()),
                 },
-                QueryRef::Inline(i) => (i.title.clone(), i.title.clone(), taskhunt_query::Lang::parse(&i.lang).unwrap_or(taskhunt_query::Lang::Kql), i.text.clone()),
+                QueryRef::Inline(i) => (
+                    i.title.clone(),
+                    i.title.clone(),
+                    taskhunt_query::Lang::parse(&i.lang).unwrap_or(taskhunt_query::Lang::Kql),
+                    i.text.clone(),
+                ),
             };
             let lang_name = format!("{lang:?}").to_lowercase();
             if text.is_empty() {
-                return QueryResult { name: name.clone(), title, lang: lang_name, text, rows: 0, columns: vec![], sample: vec![], error: Some(format!("no built-in hunt named {name}")) };
+                return QueryResult {
+                    name: name.clone(),
+                    title,
+                    lang: lang_name,
+                    text,
+                    rows: 0,
+                    columns: vec![],
+                    sample: vec![],
+                    error: Some(format!("no built-in hunt named {name}")),
+                };
             }
             match engine.run(lang, &text) {
                 Ok(batches) => {
                     let (columns, sample) = sample_rows(&batches, 10);
-                    QueryResult { name, title, lang: lang_name, rows: batches.iter().map(|b| b.num_rows()).sum(), text, columns, sample, error: None }
+                    QueryResult {
+                        name,
+                        title,
+                        lang: lang_name,
+                        rows: batches.iter().map(|b| b.num_rows()).sum(),
+                        text,
+                        columns,
+                        sample,
+                        error: None,
+                    }
                 }
-                Err(e) => QueryResult { name, title, lang: lang_name, error: Some(e.render(&text)), text, rows: 0, columns: vec![], sample: vec![] },
+                Err(e) => QueryResult {
+                    name,
+                    title,
+                    lang: lang_name,
+                    error: Some(e.render(&text)),
+                    text,
+                    rows: 0,
+                    columns: vec![],
+                    sample: vec![],
+                },
             }
         })
         .collect()

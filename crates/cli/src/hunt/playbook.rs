@@ -141,7 +141,11 @@ mod tests {
         assert!(with("query: hidden-tasks").is_ok());
         assert!(with("query: {title: t, lang: SPL, text: 'index=security'}").is_ok());
         assert!(with("correlate: {min_score: 40}").is_ok());
-        assert!(err("query: no-such-hunt").starts_with("p.yml: step 1: no built-in hunt named \"no-such-hunt\""), "{}", err("query: no-such-hunt"));
+        assert!(
+            err("query: no-such-hunt").starts_with("p.yml: step 1: no built-in hunt named \"no-such-hunt\""),
+            "{}",
+            err("query: no-such-hunt")
+        );
         assert_eq!(err("query: {lang: eql, text: x}"), "p.yml: step 1: query language \"eql\" is not kql, spl or sql");
         assert_eq!(err("correlate: {min_scor: 40}"), "p.yml: step 1: unknown correlate option \"min_scor\" (known: min_score)");
         assert_eq!(err("correlate: {min_score: high}"), "p.yml: step 1: min_score must be a whole number from 0 to 100, not \"high\"");

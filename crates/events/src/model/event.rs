@@ -153,10 +153,7 @@ mod tests {
         f.insert_str("Data", Value::str("a"));
         f.insert_str("Data", Value::str("b"));
         f.insert_str("Data", Value::str("c"));
-        assert_eq!(
-            f.get_str("Data"),
-            Some(&Value::Array(vec![Value::str("a"), Value::str("b"), Value::str("c")]))
-        );
+        assert_eq!(f.get_str("Data"), Some(&Value::Array(vec![Value::str("a"), Value::str("b"), Value::str("c")])));
         assert_eq!(f.len(), 1);
     }
 }

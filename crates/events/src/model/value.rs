@@ -44,13 +44,7 @@ impl Value {
             Value::Int(i) => Cow::Owned(i.to_string()),
             Value::UInt(u) => Cow::Owned(u.to_string()),
             Value::Float(f) => Cow::Owned(f.to_string()),
-            Value::Array(items) => Cow::Owned(
-                items
-                    .iter()
-                    .map(|v| v.to_text().into_owned())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
+            Value::Array(items) => Cow::Owned(items.iter().map(|v| v.to_text().into_owned()).collect::<Vec<_>>().join(",")),
         }
     }
 

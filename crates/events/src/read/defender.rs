@@ -71,10 +71,7 @@ pub(crate) fn event_from_json(
 }
 
 fn row_event(fields: Fields, table: &'static str, source: &Arc<SourceFile>, strings: &mut Interned, ordinal: u64) -> Result<Event, String> {
-    let timestamp = fields
-        .get_str("Timestamp")
-        .and_then(|v| Timestamp::parse(&v.to_text()))
-        .ok_or("no parseable Timestamp column")?;
+    let timestamp = fields.get_str("Timestamp").and_then(|v| Timestamp::parse(&v.to_text())).ok_or("no parseable Timestamp column")?;
     let computer = fields.get_str("DeviceName").map(|v| v.to_text().into_owned()).unwrap_or_default();
     let mut system = Fields::with_capacity(4);
     system.insert_str("Channel", Value::from(table));

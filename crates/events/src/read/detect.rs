@@ -148,19 +148,13 @@ mod tests {
         assert_eq!(detect_format(b"\x00\x01binary", p), None);
         assert_eq!(detect_format(b"{\"Timestamp\":\"x\",\"DeviceName\":\"h\"}", p), None, "table unknown");
         let d = Path::new("/x/DeviceProcessEvents.csv");
-        assert_eq!(
-            detect_format(b"Timestamp,DeviceName,ActionType\n", d),
-            Some(Format::DefenderCsv("DeviceProcessEvents"))
-        );
+        assert_eq!(detect_format(b"Timestamp,DeviceName,ActionType\n", d), Some(Format::DefenderCsv("DeviceProcessEvents")));
     }
 
     #[test]
     fn defender_table_is_longest_prefix_of_name() {
         assert_eq!(defender_table_for(Path::new("DeviceEvents.json")), Some("DeviceEvents"));
-        assert_eq!(
-            defender_table_for(Path::new("DeviceNetworkEvents-2024.csv.gz")),
-            Some("DeviceNetworkEvents")
-        );
+        assert_eq!(defender_table_for(Path::new("DeviceNetworkEvents-2024.csv.gz")), Some("DeviceNetworkEvents"));
         assert_eq!(defender_table_for(Path::new("DeviceNetworkInfo.csv")), Some("DeviceNetworkInfo"));
         assert_eq!(defender_table_for(Path::new("Devices.csv")), None);
     }

@@ -27,17 +27,13 @@ pub(crate) fn event_from_ecs(doc: &Json, source: &Arc<SourceFile>, strings: &mut
             other => Some(other.to_string()),
         }
     };
-    let timestamp = text(doc.get("@timestamp"))
-        .and_then(|t| Timestamp::parse(&t))
-        .ok_or("no parseable \"@timestamp\"")?;
+    let timestamp = text(doc.get("@timestamp")).and_then(|t| Timestamp::parse(&t)).ok_or("no parseable \"@timestamp\"")?;
     let event_id: u32 = text(winlog.get("event_id"))
         .or_else(|| text(doc.pointer("/event/code")))
         .and_then(|s| s.trim().parse().ok())
         .ok_or("no numeric winlog.event_id")?;
     let record_id: u64 = text(winlog.get("record_id")).and_then(|s| s.trim().parse().ok()).unwrap_or(0);
-    let computer = text(winlog.get("computer_name"))
-        .or_else(|| text(doc.pointer("/host/name")))
-        .unwrap_or_default();
+    let computer = text(winlog.get("computer_name")).or_else(|| text(doc.pointer("/host/name"))).unwrap_or_default();
     let channel = text(winlog.get("channel")).unwrap_or_default();
     let provider = text(winlog.get("provider_name")).unwrap_or_default();
 

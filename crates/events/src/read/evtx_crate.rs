@@ -17,10 +17,7 @@ const CHUNK_SIZE: usize = 65536;
 fn settings() -> ParserSettings {
     // One thread per file: files are decoded in parallel by the caller, which pays more than
     // splitting one small file's chunks across threads.
-    ParserSettings::new()
-        .num_threads(1)
-        .indent(false)
-        .validate_checksums(true)
+    ParserSettings::new().num_threads(1).indent(false).validate_checksums(true)
 }
 
 const CHUNK_HEADER_SIZE: usize = 512;
@@ -89,9 +86,7 @@ pub(crate) fn read(batch: &mut FileBatch, data: &[u8], source: &Arc<SourceFile>)
                 for record in chunk.iter() {
                     match record {
                         Ok(r) => push_record(batch, r, source, &mut strings),
-                        Err(e) => {
-                            batch.issue(Location::Chunk { index, offset }, IssueKind::CorruptRecord, error_chain(&e), 1)
-                        }
+                        Err(e) => batch.issue(Location::Chunk { index, offset }, IssueKind::CorruptRecord, error_chain(&e), 1),
                     }
                 }
             }
@@ -127,11 +122,7 @@ fn read_cut_off_end(
     let body = data.len().saturating_sub(FILE_HEADER_SIZE);
     let (whole, tail) = (body / CHUNK_SIZE, body % CHUNK_SIZE);
     // The highest record id any chunk present claims, to estimate what the missing chunks held.
-    let mut last_id = (0..whole)
-        .filter_map(|i| chunk_header(data, i as u64))
-        .map(|h| h.last_event_record_id)
-        .max()
-        .unwrap_or(0);
+    let mut last_id = (0..whole).filter_map(|i| chunk_header(data, i as u64)).map(|h| h.last_event_record_id).max().unwrap_or(0);
     let mut present = whole as u64;
     let start = FILE_HEADER_SIZE + whole * CHUNK_SIZE;
     if tail > 0 && data[start..].iter().any(|&b| b != 0) {
@@ -146,10 +137,7 @@ fn read_cut_off_end(
         let missing = header_chunks - present;
         let lost = if last_id > 0 { next_record_id.saturating_sub(last_id + 1) } else { 0 };
         batch.issue(
-            Location::Chunk {
-                index: present,
-                offset: (FILE_HEADER_SIZE as u64) + present * CHUNK_SIZE as u64,
-            },
+            Location::Chunk { index: present, offset: (FILE_HEADER_SIZE as u64) + present * CHUNK_SIZE as u64 },
             IssueKind::CorruptChunk,
             format!(
                 "file is truncated: its header lists {header_chunks} chunks, the file ends before chunk {present} \

@@ -65,12 +65,7 @@ pub(crate) fn read(batch: &mut FileBatch, data: &[u8], source: &Arc<SourceFile>)
 /// Reads a `.evtx` file from `file`, whose first bytes, `start`, have been read already.
 /// Chunks are read one at a time and only those in use are kept: many logs are mostly
 /// preallocated chunks never used, which then cost neither memory nor a fresh buffer.
-pub(crate) fn read_file(
-    batch: &mut FileBatch,
-    mut start: Vec<u8>,
-    file: &mut impl std::io::Read,
-    source: &Arc<SourceFile>,
-) {
+pub(crate) fn read_file(batch: &mut FileBatch, mut start: Vec<u8>, file: &mut impl std::io::Read, source: &Arc<SourceFile>) {
     if let Err(e) = fill(file, &mut start, FILE_HEADER_SIZE) {
         batch.issue(Location::File, IssueKind::Unreadable, e.to_string(), 0);
         return;
@@ -108,8 +103,7 @@ fn fill(file: &mut impl std::io::Read, buf: &mut Vec<u8>, len: usize) -> std::io
 /// The file header and what follows it, or `None` after reporting why there is no header.
 fn checked_header<'a>(batch: &mut FileBatch, data: &'a [u8]) -> Option<(&'a [u8], &'a [u8])> {
     if data.len() < FILE_HEADER_SIZE {
-        let msg =
-            format!("file is truncated: {} bytes, shorter than the {FILE_HEADER_SIZE}-byte file header", data.len());
+        let msg = format!("file is truncated: {} bytes, shorter than the {FILE_HEADER_SIZE}-byte file header", data.len());
         batch.issue(Location::File, IssueKind::CorruptChunk, msg, 0);
         return None;
     }
@@ -132,17 +126,11 @@ fn read_layout(batch: &mut FileBatch, layout: &Layout<'_>, source: &Arc<SourceFi
     };
     // From the chunk whose header names the lowest record id, to the end, then from the
     // start: the evtx crate's order, which is Windows' for a log that has wrapped around.
-    let oldest = layout
-        .chunks
-        .iter()
-        .filter_map(|&(i, c)| ranged_header(c).map(|h| (h.first_id, i)))
-        .min()
-        .map_or(0, |(_, i)| i);
+    let oldest = layout.chunks.iter().filter_map(|&(i, c)| ranged_header(c).map(|h| (h.first_id, i))).min().map_or(0, |(_, i)| i);
     let split = layout.chunks.partition_point(|&(i, _)| i < oldest);
     let order: Vec<(u64, &[u8])> = layout.chunks[split..].iter().chain(&layout.chunks[..split]).copied().collect();
     let decode = |&(index, bytes): &(u64, &[u8])| decode_whole_chunk(bytes, index, source);
-    let results: Vec<Decoded> =
-        if order.len() > 1 { order.par_iter().map(decode).collect() } else { order.iter().map(decode).collect() };
+    let results: Vec<Decoded> = if order.len() > 1 { order.par_iter().map(decode).collect() } else { order.iter().map(decode).collect() };
     if results.len() > 1 {
         batch.events.reserve(results.iter().map(|d| d.events.len()).sum());
     }
@@ -169,10 +157,8 @@ fn ranged_header(chunk: &[u8]) -> Option<ChunkHeader> {
 fn decode_whole_chunk(bytes: &[u8], index: u64, source: &Arc<SourceFile>) -> Decoded {
     let offset = chunk_offset(index);
     let location = Location::Chunk { index, offset };
-    let failed = |msg: String, lost: u64| Decoded {
-        events: Vec::new(),
-        issues: vec![(location.clone(), IssueKind::CorruptChunk, msg, lost)],
-    };
+    let failed =
+        |msg: String, lost: u64| Decoded { events: Vec::new(), issues: vec![(location.clone(), IssueKind::CorruptChunk, msg, lost)] };
     let Some(h) = chunk::header(bytes) else {
         return failed("no ElfChnk magic at the start of the chunk".into(), 0);
     };
@@ -185,13 +171,7 @@ fn decode_whole_chunk(bytes: &[u8], index: u64, source: &Arc<SourceFile>) -> Dec
 /// A file cut short: the complete records of its partial last chunk are read, and what the
 /// cut cost (the rest of that chunk, and the chunks the file header lists past the end) is
 /// reported.
-fn read_cut_off_end(
-    batch: &mut FileBatch,
-    layout: &Layout<'_>,
-    header_chunks: u64,
-    next_record_id: u64,
-    source: &Arc<SourceFile>,
-) {
+fn read_cut_off_end(batch: &mut FileBatch, layout: &Layout<'_>, header_chunks: u64, next_record_id: u64, source: &Arc<SourceFile>) {
     // The highest record id any chunk present claims, to estimate what the missing chunks held.
     let mut last_id = layout.chunks.iter().filter_map(|&(_, c)| ranged_header(c)).map(|h| h.last_id).max().unwrap_or(0);
     let mut present = layout.whole;
@@ -207,9 +187,8 @@ fn read_cut_off_end(
         let missing = header_chunks - present;
         let lost = if last_id > 0 { next_record_id.saturating_sub(last_id + 1) } else { 0 };
         let location = Location::Chunk { index: present, offset: chunk_offset(present) };
-        let msg = format!(
-            "file is truncated: its header lists {header_chunks} chunks, the file ends before chunk {present} ({missing} missing)"
-        );
+        let msg =
+            format!("file is truncated: its header lists {header_chunks} chunks, the file ends before chunk {present} ({missing} missing)");
         batch.issue(location, IssueKind::CorruptChunk, msg, lost);
     }
 }

@@ -16,14 +16,8 @@ pub(crate) fn event_from_dump(
     fallback_time: Option<Timestamp>,
     fallback_record: Option<u64>,
 ) -> Result<Event, String> {
-    let event = doc
-        .get("Event")
-        .and_then(Json::as_object)
-        .ok_or("no \"Event\" object")?;
-    let system = event
-        .get("System")
-        .and_then(Json::as_object)
-        .ok_or("no \"Event.System\" object")?;
+    let event = doc.get("Event").and_then(Json::as_object).ok_or("no \"Event\" object")?;
+    let system = event.get("System").and_then(Json::as_object).ok_or("no \"Event.System\" object")?;
 
     let mut sys = Fields::with_capacity(20);
     flatten_into(None, system, &mut sys);
@@ -86,26 +80,12 @@ pub(crate) fn event_from_fields(
         .and_then(|t| Timestamp::parse(&t))
         .or(fallback_time)
         .ok_or("no parseable System.TimeCreated.SystemTime")?;
-    let event_id = sys
-        .get(k.event_id)
-        .and_then(Value::as_u64)
-        .and_then(|v| u32::try_from(v).ok())
-        .ok_or("no numeric System.EventID")?;
+    let event_id = sys.get(k.event_id).and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok()).ok_or("no numeric System.EventID")?;
     let record_id = sys.get(k.event_record_id).and_then(Value::as_u64).or(fallback_record).unwrap_or(0);
     let computer = strings.get(text_of(&sys, k.computer).as_deref().unwrap_or(""));
     let channel = strings.get(text_of(&sys, k.channel).as_deref().unwrap_or(""));
     let provider = strings.get(text_of(&sys, k.provider_name).as_deref().unwrap_or(""));
-    Ok(Event {
-        timestamp,
-        computer,
-        channel,
-        provider,
-        event_id,
-        record_id,
-        source: source.clone(),
-        system: sys,
-        fields,
-    })
+    Ok(Event { timestamp, computer, channel, provider, event_id, record_id, source: source.clone(), system: sys, fields })
 }
 
 /// Flattens XML-as-JSON into `name → value`: leaves keep their element name, attributes become

@@ -39,12 +39,9 @@ fn read_lines(batch: &mut FileBatch, body: &[u8], format: Format, source: &Arc<S
                 Ok(ev) => batch.events.push(ev),
                 Err(msg) => batch.issue(Location::Line { line: line_no, column: 1 }, IssueKind::NotAnEvent, msg, 1),
             },
-            Err(e) => batch.issue(
-                Location::Line { line: line_no, column: e.column() as u64 },
-                IssueKind::JsonSyntax,
-                syntax_message(&e),
-                1,
-            ),
+            Err(e) => {
+                batch.issue(Location::Line { line: line_no, column: e.column() as u64 }, IssueKind::JsonSyntax, syntax_message(&e), 1)
+            }
         }
     }
 }
@@ -89,7 +86,8 @@ fn read_array(
             }
             Some(Err(e)) => {
                 let (line, column) = lines.position(pos);
-                let (eline, ecol) = (line + e.line() as u64 - 1, if e.line() == 1 { column + e.column() as u64 - 1 } else { e.column() as u64 });
+                let (eline, ecol) =
+                    (line + e.line() as u64 - 1, if e.line() == 1 { column + e.column() as u64 - 1 } else { e.column() as u64 });
                 batch.issue(Location::Line { line: eline, column: ecol }, IssueKind::JsonSyntax, syntax_message(&e), 1);
                 // Resume at the next line whose first non-blank byte opens an object.
                 let mut next = pos + 1;

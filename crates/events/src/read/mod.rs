@@ -118,13 +118,7 @@ pub struct FileBatch {
 
 impl FileBatch {
     fn issue(&mut self, location: Location, kind: IssueKind, message: impl Into<String>, skipped: u64) {
-        self.issues.push(ReadIssue {
-            file: self.path.clone(),
-            location,
-            kind,
-            message: message.into(),
-            records_skipped: skipped,
-        });
+        self.issues.push(ReadIssue { file: self.path.clone(), location, kind, message: message.into(), records_skipped: skipped });
     }
 }
 
@@ -160,10 +154,7 @@ pub fn read_file(path: &Path) -> FileBatch {
 }
 
 pub(crate) fn read_file_with(path: &Path, evtx: EvtxReader) -> FileBatch {
-    let mut batch = FileBatch {
-        path: path.to_path_buf(),
-        ..FileBatch::default()
-    };
+    let mut batch = FileBatch { path: path.to_path_buf(), ..FileBatch::default() };
     // The first bytes say what the file is. An `.evtx` file is read chunk by chunk (see
     // `evtx_file::read_file`); anything else whole.
     let mut start = Vec::new();
@@ -196,12 +187,7 @@ pub(crate) fn read_file_with(path: &Path, evtx: EvtxReader) -> FileBatch {
 
 /// Decodes the bytes of a `.evtx` file, as `read_file` would read them from `path`.
 pub(crate) fn read_evtx_bytes(path: &Path, data: &[u8], evtx: EvtxReader) -> FileBatch {
-    let mut batch = FileBatch {
-        path: path.to_path_buf(),
-        bytes: data.len() as u64,
-        format: Some(Format::Evtx),
-        ..FileBatch::default()
-    };
+    let mut batch = FileBatch { path: path.to_path_buf(), bytes: data.len() as u64, format: Some(Format::Evtx), ..FileBatch::default() };
     let source = Arc::new(SourceFile { path: path.to_path_buf(), format: Format::Evtx.name() });
     match evtx {
         EvtxReader::Own => evtx_file::read(&mut batch, data, &source),
@@ -222,10 +208,7 @@ fn read_bytes(batch: &mut FileBatch, data: Vec<u8>, inside_gzip: bool, evtx: Evt
         batch.issue(
             Location::File,
             IssueKind::Unrecognized,
-            "not evtx, gzip, evtx-dump/Winlogbeat/Defender JSON or Defender CSV (first bytes: "
-                .to_string()
-                + &hex_prefix(&data)
-                + ")",
+            "not evtx, gzip, evtx-dump/Winlogbeat/Defender JSON or Defender CSV (first bytes: ".to_string() + &hex_prefix(&data) + ")",
             0,
         );
         return;
@@ -248,10 +231,7 @@ fn read_bytes(batch: &mut FileBatch, data: Vec<u8>, inside_gzip: bool, evtx: Evt
         return;
     }
     batch.format = Some(format);
-    let source = Arc::new(SourceFile {
-        path: batch.path.clone(),
-        format: format.name(),
-    });
+    let source = Arc::new(SourceFile { path: batch.path.clone(), format: format.name() });
     match format {
         Format::Evtx if evtx == EvtxReader::Crate => evtx_crate::read(batch, &data, &source),
         Format::Evtx => evtx_file::read(batch, &data, &source),
@@ -267,8 +247,5 @@ fn hex_prefix(data: &[u8]) -> String {
 
 /// Sizes the global decoding pool; call before any reading.
 pub fn set_threads(n: usize) -> Result<(), String> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
-        .build_global()
-        .map_err(|e| e.to_string())
+    rayon::ThreadPoolBuilder::new().num_threads(n).build_global().map_err(|e| e.to_string())
 }

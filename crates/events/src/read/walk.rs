@@ -16,9 +16,7 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions {
-            files_in_flight: rayon::current_num_threads() * 8,
-        }
+        ReadOptions { files_in_flight: rayon::current_num_threads() * 8 }
     }
 }
 
@@ -63,12 +61,7 @@ impl ReadSummary {
     /// One line for a terminal: files, records, skipped with reasons, time and rate.
     pub fn line(&self) -> String {
         let secs = self.elapsed.as_secs_f64().max(1e-9);
-        let mut s = format!(
-            "{} files, {} records read, {} skipped",
-            self.files,
-            self.records,
-            self.records_skipped()
-        );
+        let mut s = format!("{} files, {} records read, {} skipped", self.files, self.records, self.records_skipped());
         if !self.problems.is_empty() {
             let reasons: Vec<String> = self
                 .problems
@@ -80,12 +73,7 @@ impl ReadSummary {
                 .collect();
             s.push_str(&format!(" [{}]", reasons.join(", ")));
         }
-        s.push_str(&format!(
-            ", {:.2}s, {:.0} events/s, {:.1} MB/s",
-            secs,
-            self.records as f64 / secs,
-            self.bytes as f64 / 1e6 / secs
-        ));
+        s.push_str(&format!(", {:.2}s, {:.0} events/s, {:.1} MB/s", secs, self.records as f64 / secs, self.bytes as f64 / 1e6 / secs));
         s
     }
 }

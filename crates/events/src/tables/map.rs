@@ -25,10 +25,7 @@ impl Row {
         // the reference `TABLES` holds, which is the one `table(name)` hands callers, so that
         // comparing a row's table with a looked-up one by address works.
         let table = schema::table(table.name).unwrap_or(table);
-        let mut row = Row {
-            table,
-            values: vec![Value::Null; table.columns.len()],
-        };
+        let mut row = Row { table, values: vec![Value::Null; table.columns.len()] };
         row.set("Timestamp", Value::Str(event.timestamp.to_string().into()));
         row.set("DeviceName", Value::Str((*event.computer).into()));
         row.set("ActionType", Value::from(action));
@@ -77,12 +74,7 @@ impl Row {
 }
 
 fn text<'e>(event: &'e Event, field: &str) -> Option<std::borrow::Cow<'e, str>> {
-    event
-        .fields
-        .get_str(field)
-        .filter(|v| !v.is_null())
-        .map(|v| v.to_text())
-        .filter(|s| !s.is_empty() && s != "-")
+    event.fields.get_str(field).filter(|v| !v.is_null()).map(|v| v.to_text()).filter(|s| !s.is_empty() && s != "-")
 }
 
 /// A Sysmon text field, or `None` where Sysmon writes its "could not tell" markers: `?` for an
@@ -425,11 +417,8 @@ fn security_logon(e: &Event) -> Row {
     r.long("LogonId", e, "TargetLogonId");
     r.copy("Protocol", e, "AuthenticationPackageName");
     if e.event_id == 4625 {
-        let reason = [text(e, "FailureReason"), text(e, "Status"), text(e, "SubStatus")]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let reason =
+            [text(e, "FailureReason"), text(e, "Status"), text(e, "SubStatus")].into_iter().flatten().collect::<Vec<_>>().join(" ");
         r.set("FailureReason", Value::from(reason));
     }
     r.copy("RemoteDeviceName", e, "WorkstationName");
@@ -511,10 +500,7 @@ fn powershell_block(e: &Event) -> Row {
 
 /// A Defender export row goes into its own table with its own column values.
 fn defender_row(e: &Event, table: &'static TableSchema) -> Option<Row> {
-    let mut r = Row {
-        table,
-        values: vec![Value::Null; table.columns.len()],
-    };
+    let mut r = Row { table, values: vec![Value::Null; table.columns.len()] };
     for (i, (col, ty)) in table.columns.iter().enumerate() {
         let Some(v) = e.fields.get_str(col).filter(|v| !v.is_null()) else { continue };
         r.values[i] = match ty {

@@ -9,9 +9,9 @@ use super::plan::{Planner, Tab};
 use super::udf::{self, Kind};
 use crate::error::QueryError;
 use datafusion::functions::expr_fn::{coalesce, named_struct};
+use datafusion::functions_aggregate::count::count_udaf;
 use datafusion::functions_aggregate::expr_fn::{array_agg, avg, count, max, min, sum};
 use datafusion::functions_aggregate::first_last::first_value_udaf;
-use datafusion::functions_aggregate::count::count_udaf;
 use datafusion::logical_expr::ExprFunctionExt;
 use datafusion::prelude::{Expr, lit};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -23,7 +23,11 @@ enum Post {
     /// sum() of no rows is 0 in KQL.
     Zero,
     /// make_set / make_list: the list as a dynamic array.
-    Json { json_elems: bool, max: Option<usize>, flatten: bool },
+    Json {
+        json_elems: bool,
+        max: Option<usize>,
+        flatten: bool,
+    },
 }
 
 /// A struct-valued aggregation and its output columns (struct field, column name, type).
@@ -157,7 +161,8 @@ impl Planner<'_> {
         }
         let df = df.select(exprs).map_err(self.df_err(span))?;
         let subst: HashMap<usize, (String, Ty)> = subst.into_iter().map(|(k, v)| (k, (v.clone(), types[&v]))).collect();
-        let mut finals: Vec<Expr> = group_names.iter().map(|(g, name)| self.col_of(&df, g, span).map(|c| c.alias(name))).collect::<Result<_, _>>()?;
+        let mut finals: Vec<Expr> =
+            group_names.iter().map(|(g, name)| self.col_of(&df, g, span).map(|c| c.alias(name))).collect::<Result<_, _>>()?;
         let mut out_dynamic = BTreeSet::new();
         {
             let sc = Scope { schema: df.schema(), dynamic: &dynamic, aggs: Some(&subst) };
@@ -194,7 +199,14 @@ impl Planner<'_> {
     fn aggregate(&self, sc: &Scope, name: &str, args: &[ast::Expr], span: Span) -> Result<(Expr, Post), QueryError> {
         let want = |n: usize, m: usize| {
             if args.len() < n || args.len() > m {
-                Err(self.err(span, format!("{name}() takes {} argument(s), got {}", if n == m { n.to_string() } else { format!("{n} to {m}") }, args.len())))
+                Err(self.err(
+                    span,
+                    format!(
+                        "{name}() takes {} argument(s), got {}",
+                        if n == m { n.to_string() } else { format!("{n} to {m}") },
+                        args.len()
+                    ),
+                ))
             } else {
                 Ok(())
             }
@@ -204,7 +216,9 @@ impl Planner<'_> {
         let build = |b: datafusion::logical_expr::expr_fn::ExprFuncBuilder| b.build().map_err(self.df_err(span));
         let plain = |t: &TE, what: &str, i: usize| -> Result<(), QueryError> {
             if t.ty == Ty::Dynamic {
-                return Err(self.err(args[i].span, format!("{name}() cannot {what} dynamic values; convert them first (tostring(), tolong() ...)")));
+                return Err(
+                    self.err(args[i].span, format!("{name}() cannot {what} dynamic values; convert them first (tostring(), tolong() ...)"))
+                );
             }
             Ok(())
         };
@@ -356,7 +370,9 @@ impl Planner<'_> {
         let s = named_struct(struct_args);
         let b = first_value_udaf().call(vec![s]);
         let e = match primary {
-            Some(x) => b.order_by(vec![x.e.clone().sort(name == "arg_min", false)]).filter(x.e.is_not_null()).build().map_err(self.df_err(span))?,
+            Some(x) => {
+                b.order_by(vec![x.e.clone().sort(name == "arg_min", false)]).filter(x.e.is_not_null()).build().map_err(self.df_err(span))?
+            }
             None => b,
         };
         Ok((e, fields))

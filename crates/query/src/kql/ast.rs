@@ -136,17 +136,39 @@ pub enum Op {
     ProjectRename(Vec<((String, Span), (String, Span))>),
     ProjectReorder(Vec<(String, Span)>),
     Extend(Vec<Item>),
-    Summarize { aggs: Vec<Item>, by: Vec<Item> },
+    Summarize {
+        aggs: Vec<Item>,
+        by: Vec<Item>,
+    },
     Count,
     Sort(Vec<SortKey>),
-    Top { n: Expr, key: SortKey },
+    Top {
+        n: Expr,
+        key: SortKey,
+    },
     Take(Expr),
     /// Empty means `distinct *`.
     Distinct(Vec<Item>),
-    Join { kind: JoinKind, right: Box<Pipeline>, right_span: Span, on: Vec<JoinKey> },
+    Join {
+        kind: JoinKind,
+        right: Box<Pipeline>,
+        right_span: Span,
+        on: Vec<JoinKey>,
+    },
     Union(UnionSpec),
-    Parse { kind: ParseKind, flags: String, expr: Expr, parts: Vec<ParsePart>, keep_failed: bool },
-    MvExpand { bag_as_array: bool, index: Option<String>, items: Vec<MvItem>, limit: Option<i64> },
+    Parse {
+        kind: ParseKind,
+        flags: String,
+        expr: Expr,
+        parts: Vec<ParsePart>,
+        keep_failed: bool,
+    },
+    MvExpand {
+        bag_as_array: bool,
+        index: Option<String>,
+        items: Vec<MvItem>,
+        limit: Option<i64>,
+    },
     Render(String),
 }
 
@@ -213,7 +235,11 @@ pub enum BinOp {
     And,
     Or,
     /// A string operator; `cs` is the `_cs` (case-sensitive) form, `negated` the `!` form.
-    Str { op: StrOp, cs: bool, negated: bool },
+    Str {
+        op: StrOp,
+        cs: bool,
+        negated: bool,
+    },
     /// `matches regex`
     Regex,
 }
@@ -238,11 +264,33 @@ pub enum ExprKind {
     Star,
     Neg(Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
-    In { lhs: Box<Expr>, items: Vec<Expr>, negated: bool, ci: bool },
-    InQuery { lhs: Box<Expr>, query: Box<Pipeline>, negated: bool, ci: bool },
-    HasAny { lhs: Box<Expr>, items: Vec<Expr>, all: bool },
-    Between { lhs: Box<Expr>, lo: Box<Expr>, hi: Box<Expr>, negated: bool },
-    Call { name: String, args: Vec<Expr> },
+    In {
+        lhs: Box<Expr>,
+        items: Vec<Expr>,
+        negated: bool,
+        ci: bool,
+    },
+    InQuery {
+        lhs: Box<Expr>,
+        query: Box<Pipeline>,
+        negated: bool,
+        ci: bool,
+    },
+    HasAny {
+        lhs: Box<Expr>,
+        items: Vec<Expr>,
+        all: bool,
+    },
+    Between {
+        lhs: Box<Expr>,
+        lo: Box<Expr>,
+        hi: Box<Expr>,
+        negated: bool,
+    },
+    Call {
+        name: String,
+        args: Vec<Expr>,
+    },
     Member(Box<Expr>, String),
     Index(Box<Expr>, Box<Expr>),
 }

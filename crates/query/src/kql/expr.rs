@@ -279,7 +279,10 @@ impl Planner<'_> {
             (x, y) if same_family(x, y) && x != Ty::Other => Ok((a, b)),
             (Ty::Dynamic, t) if t != Ty::Other => Ok((self.dyn_to(a.e, t), b)),
             (t, Ty::Dynamic) if t != Ty::Other => Ok((a, self.dyn_to(b.e, t))),
-            (x, y) => Err(self.err(span, format!("cannot compare a {} with a {}; convert one side (tostring(), tolong(), todatetime() ...)", x.kql(), y.kql()))),
+            (x, y) => Err(self.err(
+                span,
+                format!("cannot compare a {} with a {}; convert one side (tostring(), tolong(), todatetime() ...)", x.kql(), y.kql()),
+            )),
         }
     }
 
@@ -377,7 +380,9 @@ impl Planner<'_> {
                 };
                 binary_expr(l.e, o, r.e)
             }
-            (BinOp::Add, Ty::DateTime, Ty::TimeSpan) | (BinOp::Sub, Ty::DateTime, Ty::TimeSpan) | (BinOp::Sub, Ty::DateTime, Ty::DateTime) => {
+            (BinOp::Add, Ty::DateTime, Ty::TimeSpan)
+            | (BinOp::Sub, Ty::DateTime, Ty::TimeSpan)
+            | (BinOp::Sub, Ty::DateTime, Ty::DateTime) => {
                 let o = if op == BinOp::Add { Operator::Plus } else { Operator::Minus };
                 binary_expr(l.e, o, r.e)
             }
@@ -393,10 +398,16 @@ impl Planner<'_> {
             (BinOp::Mul | BinOp::Div, Ty::TimeSpan, b) if b.is_numeric() => {
                 let o = if op == BinOp::Mul { Operator::Multiply } else { Operator::Divide };
                 let f = |e| cast(e, DataType::Float64);
-                let v = if int_like(b) && op == BinOp::Div { binary_expr(ns(l.e), o, nullif(cast(r.e, DataType::Int64), lit(0i64))) } else { cast(binary_expr(f(ns(l.e)), o, f(r.e)), DataType::Int64) };
+                let v = if int_like(b) && op == BinOp::Div {
+                    binary_expr(ns(l.e), o, nullif(cast(r.e, DataType::Int64), lit(0i64)))
+                } else {
+                    cast(binary_expr(f(ns(l.e)), o, f(r.e)), DataType::Int64)
+                };
                 dur(v)
             }
-            (BinOp::Mul, a, Ty::TimeSpan) if a.is_numeric() => dur(cast(binary_expr(cast(l.e, DataType::Float64), Operator::Multiply, cast(ns(r.e), DataType::Float64)), DataType::Int64)),
+            (BinOp::Mul, a, Ty::TimeSpan) if a.is_numeric() => {
+                dur(cast(binary_expr(cast(l.e, DataType::Float64), Operator::Multiply, cast(ns(r.e), DataType::Float64)), DataType::Int64))
+            }
             _ => return bad(),
         };
         self.typed(sc, e, span)
@@ -419,7 +430,10 @@ impl Planner<'_> {
             match self.resolve_const(it).map(|c| &c.kind) {
                 Some(ExprKind::Dynamic(serde_json::Value::Array(values))) => {
                     for v in values {
-                        list.push(json_item(v, l.ty).ok_or_else(|| self.err(it.span, format!("`{v}` cannot be compared with a {}", l.ty.kql())))?);
+                        list.push(
+                            json_item(v, l.ty)
+                                .ok_or_else(|| self.err(it.span, format!("`{v}` cannot be compared with a {}", l.ty.kql())))?,
+                        );
                     }
                 }
                 _ => {
@@ -496,7 +510,13 @@ impl Planner<'_> {
                     LetValue::Tabular(_) => None,
                 }
             }
-            ExprKind::Str(_) | ExprKind::Long(_) | ExprKind::Real(_) | ExprKind::Bool(_) | ExprKind::Dynamic(_) | ExprKind::DateTime(_) | ExprKind::TimeSpan(_) => Some(e),
+            ExprKind::Str(_)
+            | ExprKind::Long(_)
+            | ExprKind::Real(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Dynamic(_)
+            | ExprKind::DateTime(_)
+            | ExprKind::TimeSpan(_) => Some(e),
             _ => None,
         }
     }

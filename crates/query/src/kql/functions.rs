@@ -21,7 +21,13 @@ const EPOCH_TICKS: i64 = 621_355_968_000_000_000;
 impl Planner<'_> {
     fn arity(&self, name: &str, args: &[ast::Expr], span: Span, min: usize, max: usize) -> Result<(), QueryError> {
         if args.len() < min || args.len() > max {
-            let want = if min == max { format!("{min}") } else if max == usize::MAX { format!("at least {min}") } else { format!("{min} to {max}") };
+            let want = if min == max {
+                format!("{min}")
+            } else if max == usize::MAX {
+                format!("at least {min}")
+            } else {
+                format!("{min} to {max}")
+            };
             return Err(self.err(span, format!("{name}() takes {want} argument{}, got {}", if max == 1 { "" } else { "s" }, args.len())));
         }
         Ok(())
@@ -81,7 +87,10 @@ impl Planner<'_> {
                     if !matches!(days.ty, Ty::Long | Ty::Int) {
                         return Err(self.err(args[1].span, "the offset of startofday() is a number of days"));
                     }
-                    let ns = cast(cast(days.e, DataType::Int64) * lit(86_400_000_000_000i64), DataType::Duration(datafusion::arrow::datatypes::TimeUnit::Nanosecond));
+                    let ns = cast(
+                        cast(days.e, DataType::Int64) * lit(86_400_000_000_000i64),
+                        DataType::Duration(datafusion::arrow::datatypes::TimeUnit::Nanosecond),
+                    );
                     d = d + ns;
                 }
                 self.typed(sc, d, span)
@@ -254,13 +263,17 @@ impl Planner<'_> {
                     None => arg(1),
                 }
             }
-            "datetime" | "dynamic" | "timespan" | "time" => {
-                Err(self.err(span, format!("{name}() takes a literal value, e.g. {name}({})", match name {
-                    "datetime" => "2024-01-31 12:00",
-                    "dynamic" => "[\"a\", \"b\"]",
-                    _ => "1.00:00:00",
-                })))
-            }
+            "datetime" | "dynamic" | "timespan" | "time" => Err(self.err(
+                span,
+                format!(
+                    "{name}() takes a literal value, e.g. {name}({})",
+                    match name {
+                        "datetime" => "2024-01-31 12:00",
+                        "dynamic" => "[\"a\", \"b\"]",
+                        _ => "1.00:00:00",
+                    }
+                ),
+            )),
             _ => Err(self.err(span, format!("unsupported function `{name}()`"))),
         }
     }
@@ -295,7 +308,10 @@ impl Planner<'_> {
                 let ticks = cast(v.e, DataType::Int64) / lit(100i64);
                 if target == Ty::Long { TE { e: ticks, ty: Ty::Long } } else { TE { e: cast(ticks, DataType::Float64), ty: Ty::Real } }
             }
-            (Ty::Long | Ty::Int, Ty::TimeSpan) => TE { e: cast(cast(v.e, DataType::Int64) * lit(100i64), DataType::Duration(datafusion::arrow::datatypes::TimeUnit::Nanosecond)), ty: Ty::TimeSpan },
+            (Ty::Long | Ty::Int, Ty::TimeSpan) => TE {
+                e: cast(cast(v.e, DataType::Int64) * lit(100i64), DataType::Duration(datafusion::arrow::datatypes::TimeUnit::Nanosecond)),
+                ty: Ty::TimeSpan,
+            },
             (a, b) => return Err(self.err(span, format!("cannot convert a {} to {}", a.kql(), b.kql()))),
         })
     }

@@ -21,7 +21,15 @@ fn side(alias: &str, name: &str) -> Expr {
 }
 
 impl Planner<'_> {
-    pub fn join(&self, left: Tab, kind: JoinKind, right: &Pipeline, right_span: Span, on: &[JoinKey], span: Span) -> Result<Tab, QueryError> {
+    pub fn join(
+        &self,
+        left: Tab,
+        kind: JoinKind,
+        right: &Pipeline,
+        right_span: Span,
+        on: &[JoinKey],
+        span: Span,
+    ) -> Result<Tab, QueryError> {
         let right = self.pipeline(right)?;
         let mut keys = Vec::new();
         for k in on {
@@ -44,7 +52,11 @@ impl Planner<'_> {
             }
             keys.push((l, r));
         }
-        let left_df = if kind == JoinKind::InnerUnique { self.first_per_key(&left, keys.iter().map(|k| k.0.as_str()), span)? } else { left.df.clone() };
+        let left_df = if kind == JoinKind::InnerUnique {
+            self.first_per_key(&left, keys.iter().map(|k| k.0.as_str()), span)?
+        } else {
+            left.df.clone()
+        };
         let l = left_df.alias(LEFT).map_err(self.df_err(span))?;
         let r = right.df.clone().alias(RIGHT).map_err(self.df_err(right_span))?;
         let on_exprs: Vec<Expr> = keys.iter().map(|(a, b)| side(LEFT, a).eq(side(RIGHT, b))).collect();
@@ -108,7 +120,12 @@ impl Planner<'_> {
             match a {
                 UnionArg::Pattern(p, s) if p.contains('*') => {
                     let mut names: Vec<String> = self.engine.table_names().into_iter().filter(|t| wildcard_match(p, t)).collect();
-                    names.extend(self.lets[..self.visible.get().min(self.lets.len())].iter().filter(|l| wildcard_match(p, &l.name) && self.names_table(&l.name)).map(|l| l.name.clone()));
+                    names.extend(
+                        self.lets[..self.visible.get().min(self.lets.len())]
+                            .iter()
+                            .filter(|l| wildcard_match(p, &l.name) && self.names_table(&l.name))
+                            .map(|l| l.name.clone()),
+                    );
                     names.sort();
                     names.dedup();
                     if names.is_empty() {

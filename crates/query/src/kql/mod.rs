@@ -57,7 +57,14 @@ pub fn plan_with_notes(engine: &Engine, text: &str) -> Result<Planned, QueryErro
 
 fn plan_here(engine: &Engine, text: &str) -> Result<Planned, QueryError> {
     let q = parser::parse(text)?;
-    let planner = plan::Planner { engine, text, lets: &q.lets, visible: Cell::new(q.lets.len()), notes: RefCell::new(Vec::new()), depth: Cell::new(0) };
+    let planner = plan::Planner {
+        engine,
+        text,
+        lets: &q.lets,
+        visible: Cell::new(q.lets.len()),
+        notes: RefCell::new(Vec::new()),
+        depth: Cell::new(0),
+    };
     let tab = planner.pipeline(&q.body)?;
     let df = planner.finish(tab)?;
     Ok(Planned { df, notes: planner.notes.into_inner() })

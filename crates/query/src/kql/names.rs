@@ -8,8 +8,23 @@ use std::collections::HashSet;
 
 /// Functions whose result takes the name of their first argument.
 const FIRST_ARGUMENT: &[&str] = &[
-    "tostring", "toint", "tolong", "toreal", "todouble", "todynamic", "toobject", "parse_json", "parsejson", "todatetime",
-    "totimespan", "tobool", "toboolean", "bin", "floor", "startofday", "split",
+    "tostring",
+    "toint",
+    "tolong",
+    "toreal",
+    "todouble",
+    "todynamic",
+    "toobject",
+    "parse_json",
+    "parsejson",
+    "todatetime",
+    "totimespan",
+    "tobool",
+    "toboolean",
+    "bin",
+    "floor",
+    "startofday",
+    "split",
 ];
 
 /// Aggregations named `prefix_` + their first argument's name.

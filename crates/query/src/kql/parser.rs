@@ -17,15 +17,59 @@ const MAX_OPERATORS: usize = 256;
 
 /// Operators KQL has that this front end does not implement; named in the error.
 const UNSUPPORTED_OPERATORS: &[&str] = &[
-    "as", "consume", "evaluate", "facet", "find", "fork", "getschema", "invoke", "lookup", "make-series", "mv-apply",
-    "partition", "project-smart", "range", "reduce", "sample", "sample-distinct", "scan", "search", "serialize",
-    "top-hitters", "top-nested", "parse-kv", "externaldata", "make-graph", "graph-match", "macro-expand", "execute",
+    "as",
+    "consume",
+    "evaluate",
+    "facet",
+    "find",
+    "fork",
+    "getschema",
+    "invoke",
+    "lookup",
+    "make-series",
+    "mv-apply",
+    "partition",
+    "project-smart",
+    "range",
+    "reduce",
+    "sample",
+    "sample-distinct",
+    "scan",
+    "search",
+    "serialize",
+    "top-hitters",
+    "top-nested",
+    "parse-kv",
+    "externaldata",
+    "make-graph",
+    "graph-match",
+    "macro-expand",
+    "execute",
 ];
 
 const KNOWN_OPERATORS: &[&str] = &[
-    "where", "filter", "project", "project-away", "project-keep", "project-rename", "project-reorder", "extend",
-    "summarize", "count", "sort", "order", "top", "take", "limit", "distinct", "join", "union", "parse", "parse-where",
-    "mv-expand", "render",
+    "where",
+    "filter",
+    "project",
+    "project-away",
+    "project-keep",
+    "project-rename",
+    "project-reorder",
+    "extend",
+    "summarize",
+    "count",
+    "sort",
+    "order",
+    "top",
+    "take",
+    "limit",
+    "distinct",
+    "join",
+    "union",
+    "parse",
+    "parse-where",
+    "mv-expand",
+    "render",
 ];
 
 pub fn parse(text: &str) -> Result<Query, QueryError> {
@@ -212,7 +256,9 @@ impl<'a> Parser<'a> {
         let (name, span) = self.name("a name after `let`")?;
         self.expect_sym("=")?;
         let t = self.peek().clone();
-        if t.is_sym("(") && matches!(self.peek_at(1).tok, Tok::Ident(_)) && self.peek_at(2).is_sym(":") || t.is_sym("(") && self.peek_at(1).is_sym(")") {
+        if t.is_sym("(") && matches!(self.peek_at(1).tok, Tok::Ident(_)) && self.peek_at(2).is_sym(":")
+            || t.is_sym("(") && self.peek_at(1).is_sym(")")
+        {
             return self.err(t.start, "user-defined functions (`let f = (...) { ... }`) are not supported");
         }
         let save = (self.pos, self.depth);
@@ -369,7 +415,11 @@ impl<'a> Parser<'a> {
             }
             "take" | "limit" => Op::Take(self.expr()?),
             "distinct" => {
-                if self.eat_sym("*") { Op::Distinct(Vec::new()) } else { Op::Distinct(self.items(false)?) }
+                if self.eat_sym("*") {
+                    Op::Distinct(Vec::new())
+                } else {
+                    Op::Distinct(self.items(false)?)
+                }
             }
             "join" => self.join()?,
             "union" => Op::Union(self.union_spec()?),
@@ -452,7 +502,10 @@ impl<'a> Parser<'a> {
                 return self.err(self.peek().start, "assigning several names at once (`(a, b) = ...`) is not supported");
             }
             let named = matches!(self.peek().tok, Tok::Ident(_)) && self.peek_at(1).is_sym("=")
-                || self.peek().is_sym("[") && matches!(self.peek_at(1).tok, Tok::Str(_)) && self.peek_at(2).is_sym("]") && self.peek_at(3).is_sym("=");
+                || self.peek().is_sym("[")
+                    && matches!(self.peek_at(1).tok, Tok::Str(_))
+                    && self.peek_at(2).is_sym("]")
+                    && self.peek_at(3).is_sym("=");
             let name = if named {
                 let n = self.name("a column name")?;
                 self.expect_sym("=")?;
@@ -676,7 +729,6 @@ impl<'a> Parser<'a> {
         };
         Ok(Op::MvExpand { bag_as_array, index, items, limit })
     }
-
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

@@ -32,7 +32,6 @@ enum CmpOp {
 }
 
 impl Parser<'_> {
-
     pub fn expr(&mut self) -> Result<Expr, QueryError> {
         self.enter()?;
         let e = self.binary(0)?;
@@ -330,4 +329,3 @@ fn join(op: BinOp, lhs: Expr, rhs: Expr) -> Expr {
     let span = (lhs.span.0, rhs.span.1);
     Expr::new(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span)
 }
-

@@ -16,7 +16,16 @@ use std::sync::Arc;
 
 impl Planner<'_> {
     #[allow(clippy::too_many_arguments)]
-    pub fn parse_op(&self, tab: Tab, kind: ParseKind, flags: &str, expr: &ast::Expr, parts: &[ParsePart], keep_failed: bool, span: Span) -> Result<Tab, QueryError> {
+    pub fn parse_op(
+        &self,
+        tab: Tab,
+        kind: ParseKind,
+        flags: &str,
+        expr: &ast::Expr,
+        parts: &[ParsePart],
+        keep_failed: bool,
+        span: Span,
+    ) -> Result<Tab, QueryError> {
         let source = {
             let sc = tab.scope();
             self.as_string(self.expr(&sc, expr)?).e
@@ -60,7 +69,8 @@ impl Planner<'_> {
         if let Err(e) = regex::Regex::new(&re) {
             return Err(self.err(span, format!("invalid parse pattern: {}", super::expr::first_line(&e.to_string()))));
         }
-        let call = udf::call(Kind::Parse { regex: re.clone(), types: types.clone(), relaxed: kind == ParseKind::Relaxed }, vec![source.clone()]);
+        let call =
+            udf::call(Kind::Parse { regex: re.clone(), types: types.clone(), relaxed: kind == ParseKind::Relaxed }, vec![source.clone()]);
         let mut tab = tab;
         for (i, ((n, s), ty)) in names.iter().zip(&types).enumerate() {
             let v = TE { e: udf::call(Kind::Field(i), vec![call.clone()]), ty: Ty::from_name(*ty) };
@@ -81,7 +91,15 @@ impl Planner<'_> {
         Ok(tab)
     }
 
-    pub fn mv_expand(&self, tab: Tab, bag_as_array: bool, index: Option<&str>, items: &[MvItem], limit: Option<i64>, span: Span) -> Result<Tab, QueryError> {
+    pub fn mv_expand(
+        &self,
+        tab: Tab,
+        bag_as_array: bool,
+        index: Option<&str>,
+        items: &[MvItem],
+        limit: Option<i64>,
+        span: Span,
+    ) -> Result<Tab, QueryError> {
         let names = tab.names();
         let mut expanded: Vec<(String, Option<TypeName>)> = Vec::new();
         let mut values = Vec::new();
@@ -103,7 +121,8 @@ impl Planner<'_> {
             }
         }
         let need_index = index.is_some() || limit.is_some();
-        let mut exprs: Vec<Expr> = names.iter().filter(|n| !expanded.iter().any(|(e, _)| e == *n)).filter_map(|n| tab.col(n).map(|c| c.alias(n))).collect();
+        let mut exprs: Vec<Expr> =
+            names.iter().filter(|n| !expanded.iter().any(|(e, _)| e == *n)).filter_map(|n| tab.col(n).map(|c| c.alias(n))).collect();
         let mut lists = Vec::new();
         for (i, v) in values.iter().enumerate() {
             let l = format!("__kql_mv{i}");
@@ -157,7 +176,9 @@ impl Planner<'_> {
 
     pub fn datatable(&self, columns: &[(String, Span, TypeName)], values: &[ast::Expr], span: Span) -> Result<Tab, QueryError> {
         if !values.len().is_multiple_of(columns.len()) {
-            return Err(self.err(span, format!("datatable has {} columns but {} values, not a whole number of rows", columns.len(), values.len())));
+            return Err(
+                self.err(span, format!("datatable has {} columns but {} values, not a whole number of rows", columns.len(), values.len()))
+            );
         }
         let mut cols: Vec<Vec<ScalarValue>> = vec![Vec::new(); columns.len()];
         for (i, v) in values.iter().enumerate() {

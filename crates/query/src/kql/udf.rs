@@ -18,9 +18,14 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// (text, needle) → bool
-    Match { op: MatchOp, cs: bool },
+    Match {
+        op: MatchOp,
+        cs: bool,
+    },
     /// (text, term, term, ...) → bool: `has_any` / `has_all`
-    HasAny { all: bool },
+    HasAny {
+        all: bool,
+    },
     /// (text, pattern) → bool
     RegexMatch,
     /// any → string, as KQL's tostring() writes it
@@ -37,7 +42,11 @@ pub enum Kind {
     Substring,
     Base64Decode,
     /// text → struct of the captured columns (the `parse` operator)
-    Parse { regex: String, types: Vec<TypeName>, relaxed: bool },
+    Parse {
+        regex: String,
+        types: Vec<TypeName>,
+        relaxed: bool,
+    },
     /// struct → its i-th field (null where the struct is). DataFusion's get_field would do, but
     /// its optimizer pass that moves field access towards the scan breaks on these plans.
     Field(usize),
@@ -51,12 +60,18 @@ pub enum Kind {
     DynCast(TypeName),
     ArrayLength,
     /// dynamic → list of dynamic: what mv-expand expands
-    MvElements { bag_as_array: bool },
+    MvElements {
+        bag_as_array: bool,
+    },
     /// (dynamic, ...) → list of 0..n, n the longest expansion
     MvIndex,
     /// list → dynamic array; `json_elems` when the elements already are dynamic values,
     /// `flatten` to splice array elements in and drop repeats (make_set of arrays)
-    ListToJson { json_elems: bool, max: Option<usize>, flatten: bool },
+    ListToJson {
+        json_elems: bool,
+        max: Option<usize>,
+        flatten: bool,
+    },
     /// (text, delimiter[, index]) → dynamic
     Split,
     ParseUrl,
@@ -372,8 +387,7 @@ fn bin(v: &ArrayRef, size: &ArrayRef) -> Result<ArrayRef> {
     match v.data_type() {
         DataType::Timestamp(TimeUnit::Nanosecond, tz) => {
             let (v, s) = (v.as_primitive::<TimestampNanosecondType>(), size.as_primitive::<DurationNanosecondType>());
-            let out: TimestampNanosecondArray =
-                v.iter().zip(s.iter()).map(|(v, s)| floor_to(v? as i128, s? as i128, YEAR1_NS)).collect();
+            let out: TimestampNanosecondArray = v.iter().zip(s.iter()).map(|(v, s)| floor_to(v? as i128, s? as i128, YEAR1_NS)).collect();
             Ok(Arc::new(out.with_timezone_opt(tz.clone())))
         }
         DataType::Duration(TimeUnit::Nanosecond) => {
@@ -410,7 +424,13 @@ fn parse_struct(text: &StringArray, regex: &str, types: &[TypeName], relaxed: bo
     let null_row = || -> Vec<ScalarValue> {
         types
             .iter()
-            .map(|t| if *t == TypeName::String { ScalarValue::Utf8(Some(String::new())) } else { ScalarValue::try_from(&arrow_type(*t)).unwrap_or(ScalarValue::Null) })
+            .map(|t| {
+                if *t == TypeName::String {
+                    ScalarValue::Utf8(Some(String::new()))
+                } else {
+                    ScalarValue::try_from(&arrow_type(*t)).unwrap_or(ScalarValue::Null)
+                }
+            })
             .collect()
     };
     let mut columns: Vec<Vec<ScalarValue>> = vec![Vec::with_capacity(text.len()); types.len()];

@@ -168,9 +168,9 @@ fn dyn_cast(s: &StringArray, t: TypeName) -> Result<ArrayRef> {
         TypeName::Int => Arc::new(vals.map(|v| i32::try_from(v?.as_i64()?).ok()).collect::<Int32Array>()),
         TypeName::Real => Arc::new(vals.map(|v| v?.as_f64()).collect::<Float64Array>()),
         TypeName::Bool => Arc::new(vals.map(|v| v?.as_bool()).collect::<BooleanArray>()),
-        TypeName::DateTime => Arc::new(
-            vals.map(|v| parse_datetime(v?.as_str()?)).collect::<TimestampNanosecondArray>().with_timezone("UTC"),
-        ),
+        TypeName::DateTime => {
+            Arc::new(vals.map(|v| parse_datetime(v?.as_str()?)).collect::<TimestampNanosecondArray>().with_timezone("UTC"))
+        }
         TypeName::TimeSpan => Arc::new(vals.map(|v| parse_timespan(v?.as_str()?)).collect::<DurationNanosecondArray>()),
     })
 }

@@ -38,11 +38,7 @@ pub fn format_real(v: f64) -> String {
     let sci = format!("{v:e}");
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    if (-4..15).contains(&exp) {
-        format!("{v}")
-    } else {
-        format!("{mantissa}E{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
-    }
+    if (-4..15).contains(&exp) { format!("{v}") } else { format!("{mantissa}E{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs()) }
 }
 
 #[cfg(test)]

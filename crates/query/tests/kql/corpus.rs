@@ -16,8 +16,19 @@ fn the_write_ups_encoded_command_hunt() {
     rows.sort();
     assert_eq!(rows.len(), 3, "{rows:?}");
     assert_eq!(rows[0][..2], strs(&["2019-05-27T01:28:42.711005800Z", "IEWIN7"]));
-    assert!(rows[0][2].starts_with(r#""C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe"  -nop -noni -enc JABQAHIAbwBnAHIA"#), "{}", rows[0][2]);
-    assert_eq!(rows[1], strs(&["2019-07-19T14:57:03.235828400Z", "MSEDGEWIN10", r#""C:\Windows\system32\cmd.exe" /c "certutil.exe -encode c:\file.exe file.txt""#]));
+    assert!(
+        rows[0][2].starts_with(r#""C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe"  -nop -noni -enc JABQAHIAbwBnAHIA"#),
+        "{}",
+        rows[0][2]
+    );
+    assert_eq!(
+        rows[1],
+        strs(&[
+            "2019-07-19T14:57:03.235828400Z",
+            "MSEDGEWIN10",
+            r#""C:\Windows\system32\cmd.exe" /c "certutil.exe -encode c:\file.exe file.txt""#
+        ])
+    );
     assert_eq!(rows[2], strs(&["2019-07-19T14:57:03.309488200Z", "MSEDGEWIN10", r"certutil.exe  -encode c:\file.exe file.txt"]));
     // The same hunt from the built-in pack gives the same rows.
     let hunt = taskhunt_query::hunts::find("writeup-encoded-commands").unwrap();
@@ -47,7 +58,8 @@ fn counts_groups_and_terms_on_the_corpus() {
 fn joins_on_the_corpus() {
     let Some(e) = corpus_engine("joins_on_the_corpus") else { return };
     // 27 Sysmon 1 processes have a ProcessGuid that some Sysmon 3 connection names.
-    let q = "DeviceProcessEvents | join kind=leftsemi DeviceNetworkEvents on $left.ProcessUniqueId == $right.InitiatingProcessUniqueId | count";
+    let q =
+        "DeviceProcessEvents | join kind=leftsemi DeviceNetworkEvents on $left.ProcessUniqueId == $right.InitiatingProcessUniqueId | count";
     assert_eq!(run(e, q).one(), "27");
     // 1,500 process events ran on one of the 8 hosts with Sysmon 3 connections: inner keeps
     // them all, innerunique one per host.
@@ -69,7 +81,10 @@ fn the_scheduled_task_hunts() {
     assert_eq!(rare.cols, strs(&["TaskName", "Hosts", "FirstSeen"]));
     assert_eq!(
         rows,
-        vec![strs(&[r"\CYAlyNSS", "1", "2019-03-19T00:02:04.319945200Z"]), strs(&[r"\FullPowersTask", "1", "2020-03-07T13:17:38.534995400Z"])]
+        vec![
+            strs(&[r"\CYAlyNSS", "1", "2019-03-19T00:02:04.319945200Z"]),
+            strs(&[r"\FullPowersTask", "1", "2020-03-07T13:17:38.534995400Z"])
+        ]
     );
     // Each 4698 has a 4699 for the same task and host within two seconds: 2 x 2 pairs for
     // \CYAlyNSS, 1 for \FullPowersTask.

@@ -42,9 +42,15 @@ fn carets_and_messages() {
     assert!(at("let f = (x:long) { x + 1 }; print f(1)").2.contains("user-defined functions"));
     assert_eq!(at("Events | join Hosts on Nope").2, "unknown column `Nope` on the left side of the join");
     assert_eq!(at("Events | project-away Nope").2, "unknown column `Nope`");
-    assert_eq!(at("Events | take 1 | render"), (1, 25, "expected a chart type after `render` (table, timechart, barchart ...), found the end of the query".to_string()));
+    assert_eq!(
+        at("Events | take 1 | render"),
+        (1, 25, "expected a chart type after `render` (table, timechart, barchart ...), found the end of the query".to_string())
+    );
     assert_eq!(at("Events | render table | take 1"), (1, 23, "render must be the last operator".to_string()));
-    assert_eq!(at(r#"Events | where Host between ("a" .. "b")"#), (1, 16, "between takes numbers, datetimes or timespans, not a string".to_string()));
+    assert_eq!(
+        at(r#"Events | where Host between ("a" .. "b")"#),
+        (1, 16, "between takes numbers, datetimes or timespans, not a string".to_string())
+    );
     assert_eq!(at("").2, "the query has no tabular expression");
 }
 

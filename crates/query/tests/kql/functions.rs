@@ -28,7 +28,10 @@ fn time_functions() {
     let q = "Events | summarize count() by bin(Timestamp, 1h) | sort by Timestamp asc";
     let out = run(&e, q);
     assert_eq!(out.cols, strs(&["Timestamp", "count_"]));
-    assert_eq!(out.col("Timestamp"), strs(&["2024-01-01T00:00:00Z", "2024-01-01T01:00:00Z", "2024-01-01T02:00:00Z", "2024-01-02T00:00:00Z"]));
+    assert_eq!(
+        out.col("Timestamp"),
+        strs(&["2024-01-01T00:00:00Z", "2024-01-01T01:00:00Z", "2024-01-01T02:00:00Z", "2024-01-02T00:00:00Z"])
+    );
     assert_eq!(out.col("count_"), strs(&["2", "1", "1", "1"]));
 }
 

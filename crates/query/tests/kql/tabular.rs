@@ -21,7 +21,10 @@ fn project_and_its_variants() {
     assert_eq!(renamed.cols, strs(&["Timestamp", "Machine", "Who", "Cmd", "Pid", "Score", "Extra"]));
     // Wildcards are case-sensitive: Extra has no lower-case e.
     assert_eq!(run(&e, "Events | project-keep *e* | take 1").cols, strs(&["Timestamp", "User", "Score"]));
-    assert_eq!(run(&e, "Events | project-reorder Pid, Host | take 1").cols, strs(&["Pid", "Host", "Timestamp", "User", "Cmd", "Score", "Extra"]));
+    assert_eq!(
+        run(&e, "Events | project-reorder Pid, Host | take 1").cols,
+        strs(&["Pid", "Host", "Timestamp", "User", "Cmd", "Score", "Extra"])
+    );
 }
 
 #[test]
@@ -164,7 +167,10 @@ fn unions() {
 fn parse_operator() {
     let e = small();
     assert_eq!(run(&e, r#"Events | parse Cmd with * "/tn " Task | project Task"#).col("Task"), strs(&["", "", "Updater", "", ""]));
-    let out = run(&e, r#"print s = "user=bob id=42 ratio=0.5" | parse s with "user=" User " id=" Id:long " ratio=" Ratio:real | project User, Id, Ratio"#);
+    let out = run(
+        &e,
+        r#"print s = "user=bob id=42 ratio=0.5" | parse s with "user=" User " id=" Id:long " ratio=" Ratio:real | project User, Id, Ratio"#,
+    );
     assert_eq!(out.rows, vec![strs(&["bob", "42", "0.5"])]);
     // A typed column that does not match fails the whole row ...
     let out = run(&e, r#"print s = "user=bob id=x" | parse s with "user=" User " id=" Id:long | project User, Id"#);

@@ -79,10 +79,7 @@ pub fn event(channel: &str, event_id: u32, computer: &str, secs: i64, data: &[(&
         provider: provider(channel).into(),
         event_id,
         record_id: 0,
-        source: Arc::new(SourceFile {
-            path: PathBuf::from("spec-example.evtx"),
-            format: "test",
-        }),
+        source: Arc::new(SourceFile { path: PathBuf::from("spec-example.evtx"), format: "test" }),
         system,
         fields,
     }

@@ -56,8 +56,10 @@ const LOGON_TYPES: &EnumTable = &[
     (6, "InteractiveTokenOrPassword", "InteractiveOrPassword"),
 ];
 const RUN_LEVELS: &EnumTable = &[(0, "LeastPrivilege", "Limited"), (1, "HighestAvailable", "Highest")];
-const TASK_STATES: &EnumTable = &[(0, "Unknown", "Unknown"), (1, "Disabled", "Disabled"), (2, "Queued", "Queued"), (3, "Ready", "Ready"), (4, "Running", "Running")];
-const INSTANCE_POLICIES: &EnumTable = &[(0, "Parallel", "Parallel"), (1, "Queue", "Queue"), (2, "IgnoreNew", "IgnoreNew"), (3, "StopExisting", "StopExisting")];
+const TASK_STATES: &EnumTable =
+    &[(0, "Unknown", "Unknown"), (1, "Disabled", "Disabled"), (2, "Queued", "Queued"), (3, "Ready", "Ready"), (4, "Running", "Running")];
+const INSTANCE_POLICIES: &EnumTable =
+    &[(0, "Parallel", "Parallel"), (1, "Queue", "Queue"), (2, "IgnoreNew", "IgnoreNew"), (3, "StopExisting", "StopExisting")];
 const STATE_CHANGES: &EnumTable = &[
     (1, "ConsoleConnect", "ConsoleConnect"),
     (2, "ConsoleDisconnect", "ConsoleDisconnect"),
@@ -92,7 +94,10 @@ fn days_of_week(v: Option<&Value>) -> Vec<String> {
     if let Ok(mask) = raw.parse::<u64>() {
         return DAYS.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, d)| d.to_string()).collect();
     }
-    raw.split(|c: char| !c.is_ascii_alphabetic()).filter_map(|w| DAYS.iter().find(|d| d.eq_ignore_ascii_case(w))).map(|d| d.to_string()).collect()
+    raw.split(|c: char| !c.is_ascii_alphabetic())
+        .filter_map(|w| DAYS.iter().find(|d| d.eq_ignore_ascii_case(w)))
+        .map(|d| d.to_string())
+        .collect()
 }
 
 /// A trigger kind from a CIM class name (`MSFT_TaskDailyTrigger`,
@@ -285,7 +290,11 @@ pub(super) fn is_type_name(v: &str) -> bool {
 
 /// An Export-Csv row (`columns` from its header) → definition and PSComputerName; a row with
 /// neither TaskName nor URI is an error.
-pub(super) fn def_from_csv_row(columns: &[String], row: &[String], notes: &mut Vec<String>) -> Result<(TaskDefinition, Option<String>), String> {
+pub(super) fn def_from_csv_row(
+    columns: &[String],
+    row: &[String],
+    notes: &mut Vec<String>,
+) -> Result<(TaskDefinition, Option<String>), String> {
     let mut cell = |name: &str| -> Option<String> {
         let i = columns.iter().position(|c| c.eq_ignore_ascii_case(name))?;
         let v = row.get(i).map(|v| v.trim()).filter(|v| !v.is_empty())?;
@@ -302,7 +311,14 @@ pub(super) fn def_from_csv_row(columns: &[String], row: &[String], notes: &mut V
     }
     let mut def = TaskDefinition {
         name: ps_name(task_path, task_name, uri.as_deref()),
-        registration: Registration { author: cell("Author"), date: cell("Date"), uri, source: cell("Source"), description: cell("Description"), security_descriptor: None },
+        registration: Registration {
+            author: cell("Author"),
+            date: cell("Date"),
+            uri,
+            source: cell("Source"),
+            description: cell("Description"),
+            security_descriptor: None,
+        },
         principal: Principal {
             user_id: cell("UserId"),
             group_id: cell("GroupId"),

@@ -255,8 +255,7 @@ impl<'d> Decoder<'d> {
             at += 24 + u32_at(data, at + 20)? as usize;
         }
         let count = u32_at(data, at)? as usize;
-        let descriptors =
-            data.get(at + 4..at + 4 + 4 * count).ok_or("substitution descriptors run past the end of the chunk")?;
+        let descriptors = data.get(at + 4..at + 4 + 4 * count).ok_or("substitution descriptors run past the end of the chunk")?;
         if let Some(bad) = descriptors.chunks_exact(4).find(|d| !known_type(d[2])) {
             return Err(format!("unknown substitution type {:#04x}", bad[2]));
         }
@@ -473,9 +472,11 @@ impl<'d> Decoder<'d> {
         for n in e.children.range() {
             match self.defs.nodes[n] {
                 Node::Elem(child) => {
-                    let left_out = self.defs.elem(child)?.dep.is_some_and(|d| {
-                        matches!(self.slots.get(first_slot + d as usize), Some(Slot::Scalar(Val::Null, _)))
-                    });
+                    let left_out = self
+                        .defs
+                        .elem(child)?
+                        .dep
+                        .is_some_and(|d| matches!(self.slots.get(first_slot + d as usize), Some(Slot::Scalar(Val::Null, _))));
                     if !left_out {
                         self.copy_elem(child, first_slot, false)?;
                     }

@@ -154,14 +154,7 @@ fn find_live_record(chunk: &[u8], h: &ChunkHeader, live_end: usize, mut from: us
 /// Decodes every record of chunk `index`. `cut`: the chunk is the end of a file cut short
 /// after that many bytes (zeroes stand in for the rest), and only records that end before
 /// the cut are kept.
-pub(crate) fn decode(
-    chunk: &[u8],
-    h: &ChunkHeader,
-    index: u64,
-    file_offset: u64,
-    cut: Option<usize>,
-    source: &Arc<SourceFile>,
-) -> Decoded {
+pub(crate) fn decode(chunk: &[u8], h: &ChunkHeader, index: u64, file_offset: u64, cut: Option<usize>, source: &Arc<SourceFile>) -> Decoded {
     let mut out = Decoded { events: Vec::with_capacity(claimed_records(h).min(1024) as usize), issues: Vec::new() };
     let location = Location::Chunk { index, offset: file_offset };
     let mut decoder = Decoder::new(chunk);
@@ -209,12 +202,7 @@ pub(crate) fn decode(
 
 /// One record's event: filled by its shape's plan when there is one (see `plan`), else built
 /// and rendered, recording a plan when its shape is new.
-fn record_event(
-    decoder: &mut Decoder,
-    strings: &mut Interned,
-    r: &RawRecord,
-    source: &Arc<SourceFile>,
-) -> Result<Event, String> {
+fn record_event(decoder: &mut Decoder, strings: &mut Interned, r: &RawRecord, source: &Arc<SourceFile>) -> Result<Event, String> {
     let time = Some(Timestamp::from_filetime(r.filetime));
     let id = Some(r.id);
     let shaped = decoder.scan(r.bin_off, r.bin_len).is_some();
@@ -265,8 +253,7 @@ fn render_event(
         }
         Err(_) if sink.gave_up() => {
             let mut json = JsonSink::new();
-            Render::new(decoder.data, &decoder.rec, &decoder.pool, &mut decoder.names, false)
-                .document(root, &mut json)?;
+            Render::new(decoder.data, &decoder.rec, &decoder.pool, &mut decoder.names, false).document(root, &mut json)?;
             event_from_dump(&json.document()?, source, strings, time, id)
         }
         Err(e) => Err(e),

@@ -163,14 +163,12 @@ fn read_name(data: &[u8], offset: u32) -> Res<Name> {
     let at = offset as usize;
     let units = u16_at(data, at + 6)? as usize;
     // The units and a NUL after them.
-    let raw = data
-        .get(at + 8..at + 8 + 2 * units + 2)
-        .ok_or_else(|| format!("name at offset {offset:#x} runs past the end of the chunk"))?;
+    let raw =
+        data.get(at + 8..at + 8 + 2 * units + 2).ok_or_else(|| format!("name at offset {offset:#x} runs past the end of the chunk"))?;
     let raw = &raw[..2 * units];
     let code_units = raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|&u| u != 0);
-    let text: String = char::decode_utf16(code_units)
-        .collect::<Result<_, _>>()
-        .map_err(|_| format!("name at offset {offset:#x} is not valid UTF-16"))?;
+    let text: String =
+        char::decode_utf16(code_units).collect::<Result<_, _>>().map_err(|_| format!("name at offset {offset:#x} is not valid UTF-16"))?;
     Ok(Name {
         field: intern(&text),
         xmlns: text == "xmlns" || text.starts_with("xmlns:"),

@@ -133,9 +133,7 @@ impl Plan {
         for p in &self.pushes {
             let value = match &p.value {
                 Filling::One(r) => eval(r, flat, data, pool, buf)?,
-                Filling::Array(items) => {
-                    Value::Array(items.iter().map(|r| eval(r, flat, data, pool, buf)).collect::<Res<_>>()?)
-                }
+                Filling::Array(items) => Value::Array(items.iter().map(|r| eval(r, flat, data, pool, buf)).collect::<Res<_>>()?),
             };
             let to = if p.system { &mut sys } else { &mut fields };
             if p.new { to.push_new(p.name, value) } else { to.push(p.name, value) }

@@ -206,13 +206,7 @@ impl<'a> Render<'a> {
 
     /// Appends the text of `nodes`; while recording, `parts` gets it as literal text and the
     /// values it comes from.
-    fn text(
-        &mut self,
-        nodes: &[Node],
-        skip_elements: bool,
-        out: &mut String,
-        mut parts: Option<&mut Vec<Part>>,
-    ) -> Res<()> {
+    fn text(&mut self, nodes: &[Node], skip_elements: bool, out: &mut String, mut parts: Option<&mut Vec<Part>>) -> Res<()> {
         let mut literal_from = out.len();
         for n in nodes {
             match *n {
@@ -339,14 +333,7 @@ impl<'a> Render<'a> {
     /// The members of an element's object: `#attributes`, `#text`, then its children.
     /// `in_container` is `EventData` or `UserData`, whose `Data` children are named by their
     /// `Name` (when one of them has one) or gathered as `"Data": {"#text": [...]}`.
-    fn body<S: Sink>(
-        &mut self,
-        e: &Elem,
-        in_container: bool,
-        omit_attrs: bool,
-        has_text: bool,
-        sink: &mut S,
-    ) -> Res<()> {
+    fn body<S: Sink>(&mut self, e: &Elem, in_container: bool, omit_attrs: bool, has_text: bool, sink: &mut S) -> Res<()> {
         let tree = self.tree;
         let children = tree.nodes(e.children);
         if self.depth >= MAX_DEPTH && has_elem(children) {

@@ -199,10 +199,7 @@ fn event_data_shapes_name_number_and_gather_as_the_evtx_crate_does() {
     // Named Data, one of them twice in a row (an array) and once more later (numbered),
     // an empty one, and a non-Data element.
     c.record(|c| {
-        c.open("Event", true, None)
-            .attr("xmlns")
-            .text("http://schemas.microsoft.com/win/2004/08/events/event")
-            .u8(0x02);
+        c.open("Event", true, None).attr("xmlns").text("http://schemas.microsoft.com/win/2004/08/events/event").u8(0x02);
         system(c, false);
         c.open("EventData", false, None).u8(0x02);
         for (name, value) in [("A", "1"), ("B", "x"), ("B", "y"), ("C", ""), ("A", "2")] {

@@ -127,13 +127,8 @@ pub(super) fn systime(b: &[u8; 16], out: &mut String) {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     };
-    let valid = (1601..=30827).contains(&y)
-        && (1..=12).contains(&mo)
-        && (1..=month_days).contains(&d)
-        && h < 24
-        && mi < 60
-        && s < 60
-        && ms < 1000;
+    let valid =
+        (1601..=30827).contains(&y) && (1..=12).contains(&mo) && (1..=month_days).contains(&d) && h < 24 && mi < 60 && s < 60 && ms < 1000;
     if valid {
         push_datetime(out, [y % 10_000, mo, d, h, mi, s], ms * 10_000);
     } else {

@@ -160,11 +160,7 @@ pub(super) fn decode_sized(t: u8, data: &[u8], pos: usize, size: usize, pool: &m
             if !size.is_multiple_of(2) {
                 return Err(format!("string value of odd size {size} at offset {pos:#x}"));
             }
-            let v = if size == 0 {
-                Val::Str { off: pos as u32, units: 0 }
-            } else {
-                utf16_string(data, pos, size / 2, "string value")?
-            };
+            let v = if size == 0 { Val::Str { off: pos as u32, units: 0 } } else { utf16_string(data, pos, size / 2, "string value")? };
             return Ok((v, size));
         }
         ty::ANSI => {
@@ -261,8 +257,7 @@ fn item_size(t: u8) -> Option<usize> {
 }
 
 fn decode_array(item: u8, data: &[u8], pos: usize, size: usize) -> Res<(Val, usize)> {
-    let array =
-        |count: usize, item: u8| Val::Array { ty: item, off: pos as u32, len: size as u32, count: count as u32 };
+    let array = |count: usize, item: u8| Val::Array { ty: item, off: pos as u32, len: size as u32, count: count as u32 };
     match item {
         ty::STRING => {
             // NUL-terminated strings back to back; the last one may end past `size`.
@@ -322,10 +317,9 @@ fn ansi_items(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// Windows-1252 (the ANSI code page the evtx crate assumes), WHATWG mapping: 0x80..=0x9F
 /// map to these, the bytes it leaves undefined to the C1 control of the same number.
 const CP1252_HIGH: [char; 32] = [
-    '\u{20ac}', '\u{81}', '\u{201a}', '\u{192}', '\u{201e}', '\u{2026}', '\u{2020}', '\u{2021}', '\u{2c6}', '\u{2030}',
-    '\u{160}', '\u{2039}', '\u{152}', '\u{8d}', '\u{17d}', '\u{8f}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201c}',
-    '\u{201d}', '\u{2022}', '\u{2013}', '\u{2014}', '\u{2dc}', '\u{2122}', '\u{161}', '\u{203a}', '\u{153}', '\u{9d}',
-    '\u{17e}', '\u{178}',
+    '\u{20ac}', '\u{81}', '\u{201a}', '\u{192}', '\u{201e}', '\u{2026}', '\u{2020}', '\u{2021}', '\u{2c6}', '\u{2030}', '\u{160}',
+    '\u{2039}', '\u{152}', '\u{8d}', '\u{17d}', '\u{8f}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201c}', '\u{201d}', '\u{2022}', '\u{2013}',
+    '\u{2014}', '\u{2dc}', '\u{2122}', '\u{161}', '\u{203a}', '\u{153}', '\u{9d}', '\u{17e}', '\u{178}',
 ];
 
 fn ansi(raw: impl Iterator<Item = u8>, pool: &mut String) -> Val {
@@ -391,15 +385,7 @@ impl Val {
     pub(super) fn is_bare(&self) -> bool {
         matches!(
             self,
-            Val::I8(_)
-                | Val::U8(_)
-                | Val::I16(_)
-                | Val::U16(_)
-                | Val::I32(_)
-                | Val::U32(_)
-                | Val::I64(_)
-                | Val::U64(_)
-                | Val::Bool(_)
+            Val::I8(_) | Val::U8(_) | Val::I16(_) | Val::U16(_) | Val::I32(_) | Val::U32(_) | Val::I64(_) | Val::U64(_) | Val::Bool(_)
         )
     }
 
@@ -475,9 +461,7 @@ impl Val {
         match *self {
             Val::Null => {}
             Val::Str { off, units } => utf16_lossy(data, off as usize, units as usize, out)?,
-            Val::Ansi { start, len } => {
-                out.push_str(pool.get(start as usize..(start + len) as usize).ok_or("ANSI text out of range")?)
-            }
+            Val::Ansi { start, len } => out.push_str(pool.get(start as usize..(start + len) as usize).ok_or("ANSI text out of range")?),
             Val::I8(v) => push_int(out, v as i64),
             Val::U8(v) => push_uint(out, v as u64),
             Val::I16(v) => push_int(out, v as i64),
