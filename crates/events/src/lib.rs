@@ -15,4 +15,6 @@ pub mod testing;
 pub mod text;
 
 pub use model::{Event, FieldName, Fields, SourceFile, Timestamp, Value};
-pub use read::{FileBatch, Format, IssueKind, Location, ReadIssue, ReadOptions, ReadSummary, read_file, read_paths};
+pub use read::{
+    FileBatch, Format, IssueKind, Location, ReadIssue, ReadOptions, ReadSummary, read_bytes, read_bytes_as, read_file, read_paths,
+};

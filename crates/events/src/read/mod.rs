@@ -181,7 +181,34 @@ pub(crate) fn read_file_with(path: &Path, evtx: EvtxReader) -> FileBatch {
         return batch;
     }
     batch.bytes = data.len() as u64;
-    read_bytes(&mut batch, data, false, evtx);
+    decode_bytes(&mut batch, data, false, evtx);
+    batch
+}
+
+/// Reads a file's bytes already in memory, exactly as `read_file` reads them from `path`; the
+/// name matters only for naming a Defender table. Lets fuzzers and embedders skip the disk.
+pub fn read_bytes(path: &Path, data: Vec<u8>) -> FileBatch {
+    let mut batch = FileBatch { path: path.to_path_buf(), bytes: data.len() as u64, ..FileBatch::default() };
+    decode_bytes(&mut batch, data, false, EvtxReader::Own);
+    batch
+}
+
+/// Decodes `data` as `format` without looking at its content first, so that a fuzzer can drive
+/// one decoder with bytes content detection would have turned away.
+pub fn read_bytes_as(path: &Path, data: &[u8], format: Format) -> FileBatch {
+    let mut batch = FileBatch { path: path.to_path_buf(), bytes: data.len() as u64, ..FileBatch::default() };
+    if format == Format::Gzip {
+        decode_bytes(&mut batch, data.to_vec(), false, EvtxReader::Own);
+        return batch;
+    }
+    batch.format = Some(format);
+    let source = Arc::new(SourceFile { path: batch.path.clone(), format: format.name() });
+    match format {
+        Format::Evtx => evtx_file::read(&mut batch, data, &source),
+        Format::EvtxJson | Format::EcsJson | Format::DefenderJson(_) => json::read(&mut batch, data, format, &source),
+        Format::DefenderCsv(table) => defender::read_csv(&mut batch, data, table, &source),
+        Format::Gzip => unreachable!("handled above"),
+    }
     batch
 }
 
@@ -198,7 +225,7 @@ pub(crate) fn read_evtx_bytes(path: &Path, data: &[u8], evtx: EvtxReader) -> Fil
 
 /// Decodes `data` as whatever its content is. Gzip is unwrapped once (a gzip inside a gzip is
 /// treated as unrecognised rather than recursed into without bound).
-fn read_bytes(batch: &mut FileBatch, data: Vec<u8>, inside_gzip: bool, evtx: EvtxReader) {
+fn decode_bytes(batch: &mut FileBatch, data: Vec<u8>, inside_gzip: bool, evtx: EvtxReader) {
     if data.is_empty() {
         batch.issue(Location::File, IssueKind::Empty, "file is empty", 0);
         return;
@@ -227,7 +254,7 @@ fn read_bytes(batch: &mut FileBatch, data: Vec<u8>, inside_gzip: bool, evtx: Evt
                 return;
             }
         }
-        read_bytes(batch, out, true, evtx);
+        decode_bytes(batch, out, true, evtx);
         return;
     }
     batch.format = Some(format);
