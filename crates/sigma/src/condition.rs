@@ -102,17 +102,22 @@ fn lex(text: &str) -> Result<Vec<(usize, Tok)>, ConditionError> {
     Ok(out)
 }
 
+/// How deep `not` and parentheses may nest. Real rules nest a few levels; the bound turns a
+/// hostile condition (a rule file of 100 000 `(`) into an error instead of a stack overflow.
+pub const MAX_DEPTH: usize = 64;
+
 struct Parser<'a> {
     toks: Vec<(usize, Tok)>,
     pos: usize,
     end: usize,
     names: &'a [String],
+    depth: usize,
 }
 
 /// Parses `text` against the rule's search identifiers `names`.
 pub fn parse(text: &str, names: &[String]) -> Result<Cond, ConditionError> {
     let toks = lex(text)?;
-    let mut p = Parser { toks, pos: 0, end: text.len(), names };
+    let mut p = Parser { toks, pos: 0, end: text.len(), names, depth: 0 };
     let cond = p.or()?;
     if let Some((off, tok)) = p.toks.get(p.pos) {
         let message = if *tok == Tok::Pipe {
@@ -170,7 +175,19 @@ impl Parser<'_> {
         Ok(if items.len() == 1 { items.pop().unwrap_or(Cond::And(vec![])) } else { Cond::And(items) })
     }
 
+    /// Every level of nesting passes through here (`not` recurses into itself, `(` into `or`
+    /// and so back here), so the depth is counted once, here.
     fn not(&mut self) -> Result<Cond, ConditionError> {
+        if self.depth >= MAX_DEPTH {
+            return self.err(format!("condition nested more than {MAX_DEPTH} deep"));
+        }
+        self.depth += 1;
+        let cond = self.not_inner();
+        self.depth -= 1;
+        cond
+    }
+
+    fn not_inner(&mut self) -> Result<Cond, ConditionError> {
         if self.peek().is_some_and(|t| is_kw(t, "not")) {
             self.pos += 1;
             return Ok(Cond::Not(Box::new(self.not()?)));
