@@ -6,6 +6,7 @@
 
 use crate::activity::{ActivityIndex, Kind, destination, kind_of};
 use crate::beacon::{self, BeaconScore};
+use crate::behaviour::{self, BehaviourChange, BehaviourConfig, Histories};
 use crate::domains::{DomainStats, Rarity};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -27,6 +28,9 @@ pub struct Config {
     /// Around a task's creation, an interactive logon of the creating account within this many
     /// seconds counts as human involvement.
     pub human_window_secs: i64,
+    /// Task behaviour over time: changed actions, new run hours, changed cadence, first
+    /// appearance on a host.
+    pub behaviour: BehaviourConfig,
 }
 
 impl Default for Config {
@@ -37,6 +41,7 @@ impl Default for Config {
             min_score: 20,
             beacon_threshold: 0.8,
             human_window_secs: 3600,
+            behaviour: BehaviourConfig::default(),
         }
     }
 }
@@ -98,6 +103,9 @@ pub struct Incident {
     /// Command lines in the chain with encoded or obfuscated PowerShell, decoded.
     pub decoded: Vec<taskhunt_tasks::powershell::Decoded>,
     pub campaign: Option<String>,
+    /// How the task departed from its own history (the reasons name them; here as data).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub behaviour: Vec<BehaviourChange>,
 }
 
 /// A detection (rule title, id, level) on an event, by event index.
@@ -143,11 +151,14 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
     let mut domains = DomainStats::default();
     let mut interactive: HashMap<(String, String), Vec<Timestamp>> = HashMap::new();
     let mut record_event: HashMap<String, usize> = HashMap::new();
+    let mut histories = Histories::default();
     for (i, e) in events.iter().enumerate() {
         remote.add(e);
         domains.add_host(&e.computer);
+        histories.observe_host(&e.computer, e.timestamp);
         for r in records_from_event(e) {
             record_event.insert(r.evidence.clone(), i);
+            histories.add_record(&r);
             records.push(r);
         }
         if kind_of(e) == Some(Kind::Dns)
@@ -178,6 +189,8 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
     let mut runs: HashMap<usize, Vec<(usize, String)>> = HashMap::new();
     for (node, task, why) in attach_tasks(&tree, &defs, &sched) {
         runs.entry(def_entry[task]).or_default().push((node, why));
+        let entry = &entries[def_entry[task]];
+        histories.add_process(&entry.host, &entry.task_name, &tree.nodes[node]);
     }
     // Process-creation events by evidence, to find the node of a schtasks command line.
     let node_by_evidence: HashMap<&str, usize> = tree.nodes.iter().enumerate().map(|(i, n)| (n.evidence.as_str(), i)).collect();
@@ -381,6 +394,12 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
         {
             add_reason(&mut reasons, "rare_task", 10, format!("task name on {n} of {fleet} hosts"));
         }
+        let mut changes = Vec::new();
+        if let Some(h) = histories.get(&entry.host, &entry.task_name) {
+            let stack = fleet_counts.get(&entry.task_name.to_ascii_lowercase()).copied().unwrap_or((1, 1));
+            changes = behaviour::analyse(h, histories.host_since(&entry.host), stack, &cfg.behaviour, &cfg.scoring);
+            behaviour::apply(&mut reasons, &changes, &cfg.behaviour);
+        }
         let total: i32 = reasons.iter().map(|r| r.weight).sum();
         let score = total.clamp(0, 100) as u32;
         if score < cfg.min_score {
@@ -411,6 +430,7 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
             process_trees: trees,
             decoded,
             campaign: None,
+            behaviour: changes,
         });
     }
     incidents.sort_by(|a, b| b.score.cmp(&a.score).then(a.first_seen.cmp(&b.first_seen)).then(a.task_name.cmp(&b.task_name)));

@@ -2,10 +2,12 @@
 //!
 //! [`incident::build`] ties each task (from `taskhunt-tasks`) to the process chain that created
 //! it, the processes it ran, their [`activity`] (files, registry, DNS, network), rare
-//! [`domains`] and [`beacon`]s, and the Sigma detections among those events.
+//! [`domains`] and [`beacon`]s, and the Sigma detections among those events; [`behaviour`]
+//! adds how the task's runs and actions changed over time.
 
 pub mod activity;
 pub mod beacon;
+pub mod behaviour;
 pub mod domains;
 pub mod incident;
 
