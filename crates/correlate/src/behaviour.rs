@@ -522,66 +522,83 @@ fn action_signals(s: &ActionSighting, scoring: &ScoringConfig) -> BTreeSet<Strin
         .collect()
 }
 
+/// Known values (by index into `known`, within `range`) that a sighting matches, and the ones
+/// it should be reported against when it matches none.
+struct Judgement {
+    matching: Vec<usize>,
+    /// Whether some known line could be compared with the sighting's own line.
+    compared: bool,
+    /// Where to take the old value from: comparable lines, any lines of the binary, anything.
+    pool: Vec<usize>,
+}
+
+fn judge(known: &[(&ActionSighting, Timestamp)], range: std::ops::Range<usize>, s: &ActionSighting) -> Judgement {
+    let candidates: Vec<usize> = range.clone().filter(|&i| same_binary(&known[i].0.binary_key, &s.binary_key)).collect();
+    let with_line: Vec<usize> = candidates.iter().copied().filter(|&i| known[i].0.line_key.is_some()).collect();
+    // A line is judged against the known lines it can be compared with; only when there are
+    // none does an incomparable one (or a bare binary) vouch for it.
+    let exact: Vec<usize> = with_line.iter().copied().filter(|&i| comparable(known[i].0, s)).collect();
+    let matching: Vec<usize> = match (&s.line_key, exact.is_empty(), with_line.is_empty()) {
+        (Some(line), false, _) => exact.iter().copied().filter(|&i| known[i].0.line_key.as_ref() == Some(line)).collect(),
+        (Some(_), true, false) => with_line.clone(),
+        _ => candidates,
+    };
+    let compared = !exact.is_empty();
+    let pool = [exact, with_line, range.collect()].into_iter().find(|p| !p.is_empty()).unwrap_or_default();
+    Judgement { matching, compared, pool }
+}
+
 /// Values first seen after another value was established. Sightings are taken a group at a
-/// time — one definition, or one run with its TaskScheduler events and process — because a
-/// task with two actions shows both in one group, and neither is a change of the other.
+/// time — the records of one registration (a schtasks command line, its 4698) or of one run
+/// (TaskScheduler events and the process), which fall within `merge_secs` — because a task
+/// with two actions shows both in one group, and neither is a change of the other.
 fn action_changes(sightings: &[ActionSighting], merge_secs: i64, scoring: &ScoringConfig) -> Vec<BehaviourChange> {
     let mut all: Vec<&ActionSighting> = sightings.iter().collect();
     all.sort_by_key(|s| (s.time, s.source));
     let mut groups: Vec<Vec<&ActionSighting>> = Vec::new();
     for s in all {
-        if let Some(g) = groups.last_mut() {
-            let first = g[0];
-            let same_group = if s.source == SightingSource::Definition || first.source == SightingSource::Definition {
-                s.source == first.source && s.time == first.time
-            } else {
-                s.time.ticks() - first.time.ticks() <= merge_secs * SECOND
-            };
-            if same_group {
-                g.push(s);
-                continue;
-            }
+        match groups.last_mut() {
+            Some(g) if s.time.ticks() - g[0].time.ticks() <= merge_secs * SECOND => g.push(s),
+            _ => groups.push(vec![s]),
         }
-        groups.push(vec![s]);
     }
     // Distinct values seen so far, each with when it was last seen.
     let mut known: Vec<(&ActionSighting, Timestamp)> = Vec::new();
     let mut out = Vec::new();
     for g in groups {
         let before = known.len();
-        for s in &g {
-            let candidates: Vec<usize> = (0..before).filter(|&i| same_binary(&known[i].0.binary_key, &s.binary_key)).collect();
-            let with_line: Vec<usize> = candidates.iter().copied().filter(|&i| known[i].0.line_key.is_some()).collect();
-            // A line is judged against the known lines it can be compared with; only when there
-            // are none does an incomparable one (or a bare binary) vouch for it.
-            let exact: Vec<usize> = with_line.iter().copied().filter(|&i| comparable(known[i].0, s)).collect();
-            let matching: Vec<usize> = match (&s.line_key, exact.is_empty(), with_line.is_empty()) {
-                (Some(line), false, _) => exact.iter().copied().filter(|&i| known[i].0.line_key.as_ref() == Some(line)).collect(),
-                (Some(_), true, false) => with_line.clone(),
-                _ => candidates.clone(),
-            };
-            let seen_in_group = known[before..].iter().any(|(k, _)| k.binary_key == s.binary_key && k.line_key == s.line_key);
-            if !matching.is_empty() {
-                for i in matching {
+        // One registration seen twice (a schtasks command line and its 4698) may be split and
+        // quoted differently: a definition whose binary another definition of the group
+        // confirms is not a change.
+        let confirmed: Vec<&str> = g
+            .iter()
+            .filter(|s| s.source == SightingSource::Definition && !judge(&known, 0..before, s).matching.is_empty())
+            .map(|s| s.binary_key.as_str())
+            .collect();
+        for s in g {
+            let j = judge(&known, 0..before, s);
+            let confirmed = s.source == SightingSource::Definition && confirmed.iter().any(|b| same_binary(b, &s.binary_key));
+            if confirmed && j.matching.is_empty() {
+                continue;
+            }
+            if !j.matching.is_empty() {
+                for &i in &j.matching {
                     known[i].1 = known[i].1.max(s.time);
                 }
                 // Vouched for without a comparable line: keep it as the reference for later
                 // lines of its kind.
-                if s.line_key.is_some() && exact.is_empty() && !seen_in_group {
+                if s.line_key.is_some() && !j.compared {
                     known.push((s, s.time));
                 }
                 continue;
             }
-            if before > 0 && !seen_in_group {
+            // New in this group: the same new value seen again in the group is one change.
+            let again = judge(&known, before..known.len(), s);
+            if before > 0 && again.matching.is_empty() {
                 // The old value: for an argument change the same binary's, else the most
                 // recently seen one; a sighting with arguments shows more than one without.
-                let pool: Vec<usize> = [exact, with_line, (0..before).collect()].into_iter().find(|p| !p.is_empty()).unwrap_or_default();
-                let from = pool
-                    .iter()
-                    .copied()
-                    .max_by_key(|&i| (known[i].0.line_key.is_some(), known[i].1))
-                    .expect("pool is not empty when values are known");
-                let (old, last) = known[from];
+                let from = j.pool.iter().copied().max_by_key(|&i| (known[i].0.line_key.is_some(), known[i].1));
+                let (old, last) = known[from.expect("values are known before this group")];
                 let old_signals = action_signals(old, scoring);
                 let new_signals = action_signals(s, scoring).into_iter().filter(|x| !old_signals.contains(x)).collect();
                 out.push(BehaviourChange::ActionChanged {
@@ -683,14 +700,19 @@ fn cadence_change(runs: &[Timestamp], cfg: &BehaviourConfig) -> Option<Behaviour
 /// Adds the behaviour reasons to a task's other reasons. Behaviour alone is weak evidence
 /// (admins move jobs, vendors re-point updaters): unless the other reasons reach
 /// `corroboration_min` or a new action is itself suspicious, the behaviour reasons together
-/// count for at most `uncorroborated_max`, and say so.
+/// count for at most `uncorroborated_max`, and say so. A task an administrator created at a
+/// console with ordinary tools (`human_admin`) is new on its host for that very reason, so it
+/// gets no `first_on_host`.
 pub fn apply(reasons: &mut Vec<Reason>, changes: &[BehaviourChange], cfg: &BehaviourConfig) {
+    let by_admin = reasons.iter().any(|r| r.signal == "human_admin");
+    let changes: Vec<&BehaviourChange> =
+        changes.iter().filter(|c| !(by_admin && matches!(c, BehaviourChange::FirstOnHost { .. }))).collect();
     let other: i32 = reasons.iter().map(|r| r.weight).sum();
     let suspicious = changes.iter().any(|c| matches!(c, BehaviourChange::ActionChanged { new_signals, .. } if !new_signals.is_empty()));
     let corroborated = other >= cfg.corroboration_min || suspicious;
     let mut budget = cfg.uncorroborated_max.max(0);
     for signal in BehaviourChange::SIGNALS {
-        let mut of: Vec<&BehaviourChange> = changes.iter().filter(|c| c.signal() == signal).collect();
+        let mut of: Vec<&BehaviourChange> = changes.iter().copied().filter(|c| c.signal() == signal).collect();
         // The worst of several action changes leads.
         of.sort_by_key(|c| std::cmp::Reverse(c.weight(cfg)));
         let Some(first) = of.first() else { continue };

@@ -171,6 +171,20 @@ fn argument_change_is_a_change_and_version_folders_are_not() {
 }
 
 #[test]
+fn one_registration_seen_twice_is_not_a_change() {
+    // A re-registration on day 2: the schtasks command line (quoting left as typed) and its
+    // 4698 a few hundred milliseconds later.
+    let rs = vec![
+        def_record("2024-03-01T02:00:00Z", TaskState::Created, "C:\\Tools\\clean.exe", Some("/c \"x y\""), &[]),
+        def_record("2024-03-02T02:00:00.0Z", TaskState::Created, "C:\\Tools\\clean.exe", Some("/c \\\"x y\\\""), &[]),
+        def_record("2024-03-02T02:00:00.3Z", TaskState::Created, "C:\\Tools\\clean.exe", Some("/c \"x y\""), &[]),
+    ];
+    assert_eq!(changes(&rs), vec![]);
+    // Without the confirming 4698 the odd quoting is a different argument.
+    assert_eq!(changes(&rs[..2]).len(), 1);
+}
+
+#[test]
 fn two_actions_of_one_run_or_definition_are_not_a_change() {
     let mut d = def_record("2024-03-01T02:00:00Z", TaskState::Created, "a.exe", None, &[]);
     if let Some(def) = &mut d.definition {
@@ -326,6 +340,13 @@ fn first_on_host_needs_a_day_of_telemetry_before_the_creation() {
     apply(&mut reasons, &analyse(&h, Some(t("2024-03-01T00:00:00Z")), (30, 50), &cfg, &s), &cfg);
     assert_eq!(reasons[1].weight, 5);
     assert!(reasons[1].detail.contains("2.4 days after"), "{}", reasons[1].detail);
+    // Created by an administrator at a console: new on the host for that reason.
+    let mut reasons = vec![
+        Reason { signal: "lolbin".into(), weight: 20, detail: String::new() },
+        Reason { signal: "human_admin".into(), weight: -15, detail: String::new() },
+    ];
+    apply(&mut reasons, &analyse(&h, Some(t("2024-03-01T00:00:00Z")), (1, 50), &cfg, &s), &cfg);
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
 }
 
 #[test]
