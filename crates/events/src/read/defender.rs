@@ -11,7 +11,9 @@ pub const DEFENDER_PROVIDER: &str = "Microsoft-Defender-AdvancedHunting";
 pub(crate) fn read_csv(batch: &mut FileBatch, data: &[u8], table: &'static str, source: &Arc<SourceFile>) {
     let mut strings = Interned::default();
     let body = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(body);
+    // Flexible: a row of the wrong number of fields may hold rows that a quote never closed
+    // swallowed, which are looked for before the row is reported. Seekable, to resume there.
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(std::io::Cursor::new(body));
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
@@ -20,12 +22,33 @@ pub(crate) fn read_csv(batch: &mut FileBatch, data: &[u8], table: &'static str, 
         }
     };
     let names: Vec<_> = headers.iter().map(crate::model::FieldName::intern).collect();
+    let timestamp_column = headers.iter().position(|h| h == "Timestamp");
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
+                let at = record.position().cloned().unwrap_or_else(csv::Position::new);
+                let line = at.line();
+                // A quote opened and never closed makes one "row" of every line up to the next
+                // quote; the rows swallowed are found again where a line starts a whole row.
+                let end = reader.position().byte() as usize;
+                let span = body.get(at.byte() as usize..end).unwrap_or_default();
+                if let Some(resume) = row_inside(span, headers.len(), timestamp_column) {
+                    let msg = format!("a quoted field runs into line {}, which starts a row of its own", line + resume.1);
+                    batch.issue(Location::Line { line, column: 1 }, IssueKind::CsvRow, msg, 1);
+                    let mut pos = csv::Position::new();
+                    pos.set_byte(at.byte() + resume.0 as u64).set_line(line + resume.1).set_record(at.record() + 1);
+                    if reader.seek(pos).is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                if record.len() != headers.len() {
+                    let msg = format!("row has {} fields, the header {}", record.len(), headers.len());
+                    batch.issue(Location::Line { line, column: 1 }, IssueKind::CsvRow, msg, 1);
+                    continue;
+                }
                 let mut fields = Fields::with_capacity(names.len());
                 for (name, value) in names.iter().zip(record.iter()) {
                     if !value.is_empty() {
@@ -46,6 +69,29 @@ pub(crate) fn read_csv(batch: &mut FileBatch, data: &[u8], table: &'static str, 
             }
         }
     }
+}
+
+/// Where, inside the text of one record spanning several lines, a later line starts a whole
+/// row (as many fields as the header, a time in the Timestamp column): `(byte offset, lines
+/// after the record's first)`. A line break inside a field is otherwise ordinary (a command
+/// line may hold one), so only a line that reads as a row of its own counts.
+fn row_inside(span: &[u8], columns: usize, timestamp_column: Option<usize>) -> Option<(usize, u64)> {
+    let timestamp_column = timestamp_column?;
+    let body = span.strip_suffix(b"\n").unwrap_or(span);
+    let mut lines = 0;
+    for nl in memchr::memchr_iter(b'\n', body) {
+        lines += 1;
+        let from = nl + 1;
+        let mut row = csv::StringRecord::new();
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&span[from..]);
+        if reader.read_record(&mut row).unwrap_or(false)
+            && row.len() == columns
+            && row.get(timestamp_column).is_some_and(|t| Timestamp::parse(t).is_some())
+        {
+            return Some((from, lines));
+        }
+    }
+    None
 }
 
 pub(crate) fn event_from_json(
