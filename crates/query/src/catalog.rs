@@ -9,6 +9,9 @@ use std::sync::Arc;
 use taskhunt_events::tables::{self, ColumnType, RAW_TABLES, TableSchema};
 use taskhunt_events::{Event, Value};
 
+mod raw;
+use raw::{RawTable, RawTableBuilder};
+
 /// Rows per Arrow batch.
 const BATCH_ROWS: usize = 64 * 1024;
 
@@ -105,14 +108,12 @@ pub struct Catalog {
     pub tables: BTreeMap<String, (SchemaRef, Vec<RecordBatch>)>,
 }
 
-/// Raw tables are built in two passes: their columns are the union of the field names seen.
+/// Builds the catalog as events stream by: nothing keeps the events themselves.
 #[derive(Default)]
 pub struct CatalogBuilder {
     normalized: BTreeMap<&'static str, TableBuilder>,
-    raw: BTreeMap<&'static str, Vec<Event>>,
+    raw: BTreeMap<&'static str, RawTableBuilder>,
 }
-
-const RAW_FIXED: &[&str] = &["_time", "Computer", "Channel", "Provider_Name", "EventID", "EventCode", "EventRecordID", "source"];
 
 impl CatalogBuilder {
     pub fn new() -> Self {
@@ -130,7 +131,7 @@ impl CatalogBuilder {
             let values: Vec<Option<&Value>> = row.values.iter().map(|v| (!v.is_null()).then_some(v)).collect();
             t.push_row(&values);
         }
-        self.raw.entry(tables::raw_table(event)).or_default().push(event.clone());
+        self.raw.entry(tables::raw_table(event)).or_insert_with(RawTableBuilder::new).push(event);
     }
 
     pub fn finish(mut self) -> Catalog {
@@ -139,60 +140,15 @@ impl CatalogBuilder {
             t.flush();
             catalog.tables.insert(name.to_string(), (t.schema.clone(), t.batches));
         }
-        let mut all_raw: Vec<&Event> = Vec::new();
-        let raw = std::mem::take(&mut self.raw);
-        for name in RAW_TABLES {
-            let events = raw.get(name).map(Vec::as_slice).unwrap_or(&[]);
-            catalog.tables.insert(name.to_string(), raw_table(events.iter()));
-            all_raw.extend(events.iter());
-        }
+        let mut raw = std::mem::take(&mut self.raw);
+        let built: Vec<(&str, RawTable)> =
+            RAW_TABLES.iter().map(|name| (*name, raw.remove(name).unwrap_or_else(RawTableBuilder::new).finish())).collect();
         // `main` holds every event, as Splunk's default index would.
-        all_raw.sort_by_key(|e| e.timestamp);
-        catalog.tables.insert("main".to_string(), raw_table(all_raw.into_iter()));
+        let main = raw::main_table(&built.iter().map(|(_, t)| t).collect::<Vec<_>>());
+        for (name, t) in built {
+            catalog.tables.insert(name.to_string(), (t.schema, t.batches));
+        }
+        catalog.tables.insert("main".to_string(), (main.schema, main.batches));
         catalog
     }
-}
-
-fn raw_table<'a>(events: impl Iterator<Item = &'a Event> + Clone) -> (SchemaRef, Vec<RecordBatch>) {
-    let mut names: Vec<String> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for e in events.clone() {
-        for (n, _) in e.fields.iter() {
-            let s = n.as_str();
-            if !RAW_FIXED.contains(&s) && seen.insert(s) {
-                names.push(s.to_string());
-            }
-        }
-    }
-    let mut fields = vec![
-        Field::new("_time", timestamp_type(), false),
-        Field::new("Computer", DataType::Utf8, true),
-        Field::new("Channel", DataType::Utf8, true),
-        Field::new("Provider_Name", DataType::Utf8, true),
-        Field::new("EventID", DataType::Int64, false),
-        Field::new("EventCode", DataType::Int64, false),
-        Field::new("EventRecordID", DataType::Int64, true),
-        Field::new("source", DataType::Utf8, true),
-    ];
-    fields.extend(names.iter().map(|n| Field::new(n, DataType::Utf8, true)));
-    let schema: SchemaRef = Arc::new(Schema::new(fields));
-    let mut tb = TableBuilder::new(schema.clone());
-    for e in events {
-        let ts = Value::from(e.timestamp.to_string());
-        let head = [
-            Some(ts),
-            Some(Value::from(&*e.computer)),
-            Some(Value::from(&*e.channel)),
-            Some(Value::from(&*e.provider)),
-            Some(Value::Int(e.event_id as i64)),
-            Some(Value::Int(e.event_id as i64)),
-            Some(Value::Int(e.record_id as i64)),
-            Some(Value::from(e.source.path.to_string_lossy().into_owned())),
-        ];
-        let mut row: Vec<Option<&Value>> = head.iter().map(Option::as_ref).collect();
-        row.extend(names.iter().map(|n| e.fields.get_str(n)));
-        tb.push_row(&row);
-    }
-    tb.flush();
-    (schema, tb.batches)
 }

@@ -100,8 +100,21 @@ impl Engine {
     }
 
     pub fn run(&self, lang: Lang, text: &str) -> Result<Vec<RecordBatch>, QueryError> {
-        let df = self.plan(lang, text)?;
-        self.block_on(df.collect()).map_err(QueryError::from)
+        self.run_with_notes(lang, text).map(|(batches, _)| batches)
+    }
+
+    /// Runs `text` and returns, beside the rows, the notes planning gave: what the query asked
+    /// for that taskhunt accepts but does not do (KQL `render`), for the caller to show.
+    pub fn run_with_notes(&self, lang: Lang, text: &str) -> Result<(Vec<RecordBatch>, Vec<String>), QueryError> {
+        let (df, notes) = match lang {
+            Lang::Kql => {
+                let planned = crate::kql::plan_with_notes(self, text)?;
+                (planned.df, planned.notes)
+            }
+            _ => (self.plan(lang, text)?, Vec::new()),
+        };
+        let batches = self.block_on(df.collect()).map_err(QueryError::from)?;
+        Ok((batches, notes))
     }
 
     pub fn table(&self, name: &str) -> Option<DataFrame> {

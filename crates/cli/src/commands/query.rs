@@ -103,8 +103,13 @@ pub fn run(mut args: QueryArgs) -> Result<ExitCode> {
     let summary = read_paths(&args.paths, &ReadOptions::default(), |b| b.events.iter().for_each(|e| builder.add(e)), |_, _| {});
     let engine = Engine::new(builder.finish(), now).map_err(|e| anyhow::anyhow!("{e}"))?;
     let load = started.elapsed();
-    let batches = match engine.run(lang, &text) {
-        Ok(b) => b,
+    let batches = match engine.run_with_notes(lang, &text) {
+        Ok((b, notes)) => {
+            for n in notes {
+                eprintln!("taskhunt: note: {}", terminal_safe(&n));
+            }
+            b
+        }
         Err(e) => {
             eprintln!("taskhunt: query error ({}):\n{}", format!("{lang:?}").to_lowercase(), e.render(&text));
             return Ok(ExitCode::from(2));
