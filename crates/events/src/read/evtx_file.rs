@@ -29,16 +29,33 @@ fn le<const N: usize>(data: &[u8], at: usize) -> [u8; N] {
     out
 }
 
-/// A `.evtx` file as reading needs it: its header, its chunks in use, and the bytes past the
-/// last whole chunk of a file cut short. Chunks that are all zeroes (never used, as in a new
-/// log's preallocated chunks) are left out, as the evtx crate skips them.
-struct Layout<'a> {
-    header: &'a [u8],
-    /// Whole chunks in the file, used or not.
-    whole: u64,
-    /// The chunks in use, by index, in file order.
-    chunks: Vec<(u64, &'a [u8])>,
-    tail: &'a [u8],
+/// Chunks decoded together and handed on as one part: bounds what a file of any size holds in
+/// memory at once (64 chunks are 4 MiB of input) while still giving every core work.
+pub(crate) const PART_CHUNKS: usize = 64;
+
+/// Where a file's chunks are read from: bytes in memory, or a file read a part at a time.
+trait ChunkStore {
+    /// Appends the (up to) `len` bytes at `offset` to `into`.
+    fn read_at(&mut self, offset: u64, len: usize, into: &mut Vec<u8>) -> std::io::Result<()>;
+}
+
+struct InMemory<'a>(&'a [u8]);
+
+impl ChunkStore for InMemory<'_> {
+    fn read_at(&mut self, offset: u64, len: usize, into: &mut Vec<u8>) -> std::io::Result<()> {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(self.0.len());
+        into.extend_from_slice(&self.0[start..start.saturating_add(len).min(self.0.len())]);
+        Ok(())
+    }
+}
+
+struct OnDisk<'a, F>(&'a mut F);
+
+impl<F: std::io::Read + std::io::Seek> ChunkStore for OnDisk<'_, F> {
+    fn read_at(&mut self, offset: u64, len: usize, into: &mut Vec<u8>) -> std::io::Result<()> {
+        self.0.seek(std::io::SeekFrom::Start(offset))?;
+        fill(self.0, into, into.len() + len)
+    }
 }
 
 fn all_zero(bytes: &[u8]) -> bool {
@@ -50,48 +67,150 @@ fn all_zero(bytes: &[u8]) -> bool {
 /// Reads `.evtx` bytes already in memory.
 pub(crate) fn read(batch: &mut FileBatch, data: &[u8], source: &Arc<SourceFile>) {
     let Some((header, body)) = checked_header(batch, data) else { return };
-    let mut layout = Layout { header, whole: 0, chunks: Vec::new(), tail: &[] };
-    let mut whole = body.chunks_exact(CHUNK_SIZE);
-    for (index, chunk) in (&mut whole).enumerate() {
-        if !all_zero(chunk) {
-            layout.chunks.push((index as u64, chunk));
-        }
-        layout.whole += 1;
+    let (whole, tail) = ((body.len() / CHUNK_SIZE) as u64, body.len() % CHUNK_SIZE);
+    let header = header.to_vec();
+    let mut parts = Vec::new();
+    let result = read_chunks(&header, whole, tail, &mut InMemory(data), source, &mut |part| parts.push(part));
+    for part in parts {
+        append(batch, part);
     }
-    layout.tail = whole.remainder();
-    read_layout(batch, &layout, source);
+    if let Err(e) = result {
+        batch.issue(Location::File, IssueKind::Unreadable, e.to_string(), 0);
+    }
 }
 
-/// Reads a `.evtx` file from `file`, whose first bytes, `start`, have been read already.
-/// Chunks are read one at a time and only those in use are kept: many logs are mostly
-/// preallocated chunks never used, which then cost neither memory nor a fresh buffer.
-pub(crate) fn read_file(batch: &mut FileBatch, mut start: Vec<u8>, file: &mut impl std::io::Read, source: &Arc<SourceFile>) {
-    if let Err(e) = fill(file, &mut start, FILE_HEADER_SIZE) {
-        batch.issue(Location::File, IssueKind::Unreadable, e.to_string(), 0);
-        return;
+/// Moves a part's events and problems into `batch`.
+pub(crate) fn append(batch: &mut FileBatch, part: Decoded) {
+    if batch.events.is_empty() {
+        batch.events = part.events;
+    } else {
+        batch.events.extend(part.events);
     }
-    batch.bytes = start.len() as u64;
-    let Some((header, _)) = checked_header(batch, &start) else { return };
-    let mut chunks: Vec<(u64, Vec<u8>)> = Vec::new();
-    let mut buf = Vec::with_capacity(CHUNK_SIZE);
-    let mut whole = 0u64;
-    let tail = loop {
-        buf.clear();
-        if let Err(e) = fill(file, &mut buf, CHUNK_SIZE) {
-            batch.issue(Location::File, IssueKind::Unreadable, e.to_string(), 0);
-            return;
-        }
-        batch.bytes += buf.len() as u64;
-        if buf.len() < CHUNK_SIZE {
-            break buf;
-        }
-        if !all_zero(&buf) {
-            chunks.push((whole, std::mem::replace(&mut buf, Vec::with_capacity(CHUNK_SIZE))));
-        }
-        whole += 1;
+    for (location, kind, msg, lost) in part.issues {
+        batch.issue(location, kind, msg, lost);
+    }
+}
+
+/// Reads a `.evtx` file from `file`, whose first bytes, `start`, have been read already, a part
+/// of [`PART_CHUNKS`] chunks at a time: `emit` gets each part's events and problems in order.
+/// Memory does not grow with the file. Returns the file's length.
+pub(crate) fn stream_file<F: std::io::Read + std::io::Seek>(
+    mut start: Vec<u8>,
+    file: &mut F,
+    source: &Arc<SourceFile>,
+    emit: &mut dyn FnMut(Decoded),
+) -> u64 {
+    let unreadable =
+        |e: std::io::Error| Decoded { events: Vec::new(), issues: vec![(Location::File, IssueKind::Unreadable, e.to_string(), 0)] };
+    if let Err(e) = fill(file, &mut start, FILE_HEADER_SIZE) {
+        emit(unreadable(e));
+        return start.len() as u64;
+    }
+    let mut probe = FileBatch::default();
+    let Some((header, _)) = checked_header(&mut probe, &start) else {
+        let issues = probe.issues.into_iter().map(|i| (i.location, i.kind, i.message, i.records_skipped)).collect();
+        emit(Decoded { events: Vec::new(), issues });
+        return start.len() as u64;
     };
-    let chunks = chunks.iter().map(|(i, c)| (*i, &c[..])).collect();
-    read_layout(batch, &Layout { header, whole, chunks, tail: &tail }, source);
+    let len = match file.seek(std::io::SeekFrom::End(0)) {
+        Ok(len) => len,
+        Err(e) => {
+            emit(unreadable(e));
+            return start.len() as u64;
+        }
+    };
+    let body = len.saturating_sub(FILE_HEADER_SIZE as u64);
+    let (whole, tail) = (body / CHUNK_SIZE as u64, (body % CHUNK_SIZE as u64) as usize);
+    let header = header.to_vec();
+    if let Err(e) = read_chunks(&header, whole, tail, &mut OnDisk(file), source, emit) {
+        emit(unreadable(e));
+    }
+    len
+}
+
+/// The reading itself, from either store. A first pass over the chunk headers finds the chunk
+/// holding the oldest records (where a log that wrapped around starts, which is where the evtx
+/// crate starts too) and the highest record id; the second decodes the chunks from the oldest
+/// on, a part at a time, each part's chunks in parallel.
+fn read_chunks(
+    header: &[u8],
+    whole: u64,
+    tail: usize,
+    store: &mut dyn ChunkStore,
+    source: &Arc<SourceFile>,
+    emit: &mut dyn FnMut(Decoded),
+) -> std::io::Result<()> {
+    // What the file header says is trusted only while its checksum holds; chunks are found
+    // without it.
+    let flags = u32::from_le_bytes(le(header, 120));
+    let header_ok = flags & NO_CRC32 != 0 || u32::from_le_bytes(le(header, 124)) == crc32fast::hash(&header[..120]);
+    let (header_chunks, next_record_id) = match header_ok {
+        true => (u64::from(u16::from_le_bytes(le(header, 42))), u64::from_le_bytes(le(header, 24))),
+        false => (0, 0),
+    };
+    let mut oldest: Option<(u64, u64)> = None;
+    let mut last_id = 0u64;
+    let mut buf = Vec::with_capacity(CHUNK_SIZE);
+    for index in 0..whole {
+        buf.clear();
+        store.read_at(chunk_offset(index), CHUNK_HEADER_SIZE, &mut buf)?;
+        if let Some(h) = ranged_header(&buf) {
+            if oldest.is_none_or(|(first, _)| h.first_id < first) {
+                oldest = Some((h.first_id, index));
+            }
+            last_id = last_id.max(h.last_id);
+        }
+    }
+    let oldest = oldest.map_or(0, |(_, i)| i);
+    let order: Vec<u64> = (oldest..whole).chain(0..oldest).collect();
+    for part in order.chunks(PART_CHUNKS) {
+        let mut chunks: Vec<(u64, Vec<u8>)> = Vec::with_capacity(part.len());
+        for &index in part {
+            let mut bytes = Vec::with_capacity(CHUNK_SIZE);
+            store.read_at(chunk_offset(index), CHUNK_SIZE, &mut bytes)?;
+            // Chunks of zeroes were never used (a new log's preallocated chunks): the evtx
+            // crate skips them, and so do we.
+            if !all_zero(&bytes) {
+                chunks.push((index, bytes));
+            }
+        }
+        let decode = |(index, bytes): &(u64, Vec<u8>)| decode_whole_chunk(bytes, *index, source);
+        let decoded: Vec<Decoded> =
+            if chunks.len() > 1 { chunks.par_iter().map(decode).collect() } else { chunks.iter().map(decode).collect() };
+        drop(chunks);
+        let mut merged = Decoded { events: Vec::with_capacity(decoded.iter().map(|d| d.events.len()).sum()), issues: Vec::new() };
+        for d in decoded {
+            merged.events.extend(d.events);
+            merged.issues.extend(d.issues);
+        }
+        emit(merged);
+    }
+    let mut end = Decoded { events: Vec::new(), issues: Vec::new() };
+    let mut present = whole;
+    if tail > 0 {
+        buf.clear();
+        store.read_at(chunk_offset(whole), tail, &mut buf)?;
+        if buf.iter().any(|&b| b != 0) {
+            present += 1;
+            if let Some(h) = ranged_header(&buf) {
+                last_id = last_id.max(h.last_id);
+            }
+            read_partial_chunk(&mut end, &buf, whole, source);
+        }
+    }
+    if header_chunks > present {
+        let missing = header_chunks - present;
+        // The highest record id any chunk present claims estimates what the missing chunks held.
+        let lost = if last_id > 0 { next_record_id.saturating_sub(last_id + 1) } else { 0 };
+        let location = Location::Chunk { index: present, offset: chunk_offset(present) };
+        let msg =
+            format!("file is truncated: its header lists {header_chunks} chunks, the file ends before chunk {present} ({missing} missing)");
+        end.issues.push((location, IssueKind::CorruptChunk, msg, lost));
+    }
+    if !end.events.is_empty() || !end.issues.is_empty() {
+        emit(end);
+    }
+    Ok(())
 }
 
 /// Reads from `file` until `buf` holds `len` bytes or the file ends.
@@ -114,40 +233,6 @@ fn checked_header<'a>(batch: &mut FileBatch, data: &'a [u8]) -> Option<(&'a [u8]
     Some(data.split_at(FILE_HEADER_SIZE))
 }
 
-fn read_layout(batch: &mut FileBatch, layout: &Layout<'_>, source: &Arc<SourceFile>) {
-    let header = layout.header;
-    // What the file header says is trusted only while its checksum holds; chunks are found
-    // without it.
-    let flags = u32::from_le_bytes(le(header, 120));
-    let header_ok = flags & NO_CRC32 != 0 || u32::from_le_bytes(le(header, 124)) == crc32fast::hash(&header[..120]);
-    let (header_chunks, next_record_id) = match header_ok {
-        true => (u64::from(u16::from_le_bytes(le(header, 42))), u64::from_le_bytes(le(header, 24))),
-        false => (0, 0),
-    };
-    // From the chunk whose header names the lowest record id, to the end, then from the
-    // start: the evtx crate's order, which is Windows' for a log that has wrapped around.
-    let oldest = layout.chunks.iter().filter_map(|&(i, c)| ranged_header(c).map(|h| (h.first_id, i))).min().map_or(0, |(_, i)| i);
-    let split = layout.chunks.partition_point(|&(i, _)| i < oldest);
-    let order: Vec<(u64, &[u8])> = layout.chunks[split..].iter().chain(&layout.chunks[..split]).copied().collect();
-    let decode = |&(index, bytes): &(u64, &[u8])| decode_whole_chunk(bytes, index, source);
-    let results: Vec<Decoded> = if order.len() > 1 { order.par_iter().map(decode).collect() } else { order.iter().map(decode).collect() };
-    if results.len() > 1 {
-        batch.events.reserve(results.iter().map(|d| d.events.len()).sum());
-    }
-    for decoded in results {
-        if batch.events.is_empty() {
-            // Most files have one chunk in use: its events are the file's, without a copy.
-            batch.events = decoded.events;
-        } else {
-            batch.events.extend(decoded.events);
-        }
-        for (location, kind, msg, lost) in decoded.issues {
-            batch.issue(location, kind, msg, lost);
-        }
-    }
-    read_cut_off_end(batch, layout, header_chunks, next_record_id, source);
-}
-
 /// A chunk's header when its record range makes sense.
 fn ranged_header(chunk: &[u8]) -> Option<ChunkHeader> {
     chunk::header(chunk).filter(|h| h.last_id >= h.first_id)
@@ -168,42 +253,17 @@ fn decode_whole_chunk(bytes: &[u8], index: u64, source: &Arc<SourceFile>) -> Dec
     chunk::decode(bytes, &h, index, offset, None, source)
 }
 
-/// A file cut short: the complete records of its partial last chunk are read, and what the
-/// cut cost (the rest of that chunk, and the chunks the file header lists past the end) is
-/// reported.
-fn read_cut_off_end(batch: &mut FileBatch, layout: &Layout<'_>, header_chunks: u64, next_record_id: u64, source: &Arc<SourceFile>) {
-    // The highest record id any chunk present claims, to estimate what the missing chunks held.
-    let mut last_id = layout.chunks.iter().filter_map(|&(_, c)| ranged_header(c)).map(|h| h.last_id).max().unwrap_or(0);
-    let mut present = layout.whole;
-    if layout.tail.iter().any(|&b| b != 0) {
-        let index = layout.whole;
-        present += 1;
-        if let Some(h) = ranged_header(layout.tail) {
-            last_id = last_id.max(h.last_id);
-        }
-        read_partial_chunk(batch, layout.tail, index, source);
-    }
-    if header_chunks > present {
-        let missing = header_chunks - present;
-        let lost = if last_id > 0 { next_record_id.saturating_sub(last_id + 1) } else { 0 };
-        let location = Location::Chunk { index: present, offset: chunk_offset(present) };
-        let msg =
-            format!("file is truncated: its header lists {header_chunks} chunks, the file ends before chunk {present} ({missing} missing)");
-        batch.issue(location, IssueKind::CorruptChunk, msg, lost);
-    }
-}
-
 /// The complete records of chunk `index`, `part`, whose end is cut off.
-fn read_partial_chunk(batch: &mut FileBatch, part: &[u8], index: u64, source: &Arc<SourceFile>) {
+fn read_partial_chunk(out: &mut Decoded, part: &[u8], index: u64, source: &Arc<SourceFile>) {
     let offset = chunk_offset(index);
     let location = Location::Chunk { index, offset };
     let cut = format!("file is truncated {} bytes into this chunk of {CHUNK_SIZE}", part.len());
     if part.len() < CHUNK_HEADER_SIZE {
-        batch.issue(location, IssueKind::CorruptChunk, format!("{cut}, inside its header"), 0);
+        out.issues.push((location, IssueKind::CorruptChunk, format!("{cut}, inside its header"), 0));
         return;
     }
     let Some(h) = chunk::header(part) else {
-        batch.issue(location, IssueKind::CorruptChunk, format!("{cut}, and it has no ElfChnk magic"), 0);
+        out.issues.push((location, IssueKind::CorruptChunk, format!("{cut}, and it has no ElfChnk magic"), 0));
         return;
     };
     let claimed = chunk::claimed_records(&h);
@@ -213,10 +273,8 @@ fn read_partial_chunk(batch: &mut FileBatch, part: &[u8], index: u64, source: &A
     padded.resize(CHUNK_SIZE, 0);
     let decoded = chunk::decode(&padded, &h, index, offset, Some(part.len()), source);
     let read = decoded.events.len() as u64;
-    batch.events.extend(decoded.events);
-    for (location, kind, msg, lost) in decoded.issues {
-        batch.issue(location, kind, msg, lost);
-    }
+    out.events.extend(decoded.events);
+    out.issues.extend(decoded.issues);
     let msg = format!("{cut}; {read} of its {claimed} records were read before the cut");
-    batch.issue(location, IssueKind::CorruptChunk, msg, claimed.saturating_sub(read));
+    out.issues.push((location, IssueKind::CorruptChunk, msg, claimed.saturating_sub(read)));
 }

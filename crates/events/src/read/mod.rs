@@ -16,7 +16,7 @@ mod walk;
 
 pub use defender::DEFENDER_PROVIDER;
 pub use detect::{DEFENDER_TABLES, Format, defender_table_for, detect_format};
-pub use walk::{ReadOptions, ReadSummary, collect_inputs, read_paths};
+pub use walk::{ReadOptions, ReadSummary, STREAM_ABOVE_BYTES, collect_inputs, read_paths};
 
 use crate::model::{Event, SourceFile};
 use serde::Serialize;
@@ -148,15 +148,36 @@ pub(crate) enum EvtxReader {
     Crate,
 }
 
-/// Reads one file of any supported format.
+/// Reads one file of any supported format, whole.
 pub fn read_file(path: &Path) -> FileBatch {
     read_file_with(path, EvtxReader::Own)
 }
 
+/// Reads one file and hands it to `sink` in parts, in order: a `.evtx` file 64 chunks (4 MiB)
+/// at a time, so that memory stays bounded whatever its size
+/// (a 2 GB log is never held whole); any other format as one part. There is always at least one
+/// part; every part carries the path and format, and the last one the file's size in `bytes`.
+pub fn read_file_parts(path: &Path, sink: &mut dyn FnMut(FileBatch)) {
+    read_with(path, EvtxReader::Own, sink)
+}
+
 pub(crate) fn read_file_with(path: &Path, evtx: EvtxReader) -> FileBatch {
+    let mut whole: Option<FileBatch> = None;
+    read_with(path, evtx, &mut |part| match &mut whole {
+        None => whole = Some(part),
+        Some(b) => {
+            b.bytes += part.bytes;
+            b.events.extend(part.events);
+            b.issues.extend(part.issues);
+        }
+    });
+    whole.unwrap_or_else(|| FileBatch { path: path.to_path_buf(), ..FileBatch::default() })
+}
+
+fn read_with(path: &Path, evtx: EvtxReader, sink: &mut dyn FnMut(FileBatch)) {
     let mut batch = FileBatch { path: path.to_path_buf(), ..FileBatch::default() };
-    // The first bytes say what the file is. An `.evtx` file is read chunk by chunk (see
-    // `evtx_file::read_file`); anything else whole.
+    // The first bytes say what the file is. An `.evtx` file is read a part at a time (see
+    // `evtx_file::stream_file`); anything else whole.
     let mut start = Vec::new();
     let opened = std::fs::File::open(path).and_then(|mut file| {
         (&mut file).take(4096).read_to_end(&mut start)?;
@@ -166,23 +187,33 @@ pub(crate) fn read_file_with(path: &Path, evtx: EvtxReader) -> FileBatch {
         Ok(file) => file,
         Err(e) => {
             batch.issue(Location::File, IssueKind::Unreadable, e.to_string(), 0);
-            return batch;
+            return sink(batch);
         }
     };
     if evtx == EvtxReader::Own && start.starts_with(b"ElfFile\0") {
         batch.format = Some(Format::Evtx);
         let source = Arc::new(SourceFile { path: batch.path.clone(), format: Format::Evtx.name() });
-        evtx_file::read_file(&mut batch, start, &mut file, &source);
-        return batch;
+        // Each part goes on once the next arrives, so that the last can carry the file size.
+        let mut pending: Option<FileBatch> = None;
+        let len = evtx_file::stream_file(start, &mut file, &source, &mut |decoded| {
+            let mut part = FileBatch { path: batch.path.clone(), format: batch.format, ..FileBatch::default() };
+            evtx_file::append(&mut part, decoded);
+            if let Some(done) = pending.replace(part) {
+                sink(done);
+            }
+        });
+        let mut last = pending.unwrap_or(batch);
+        last.bytes = len;
+        return sink(last);
     }
     let mut data = start;
     if let Err(e) = file.read_to_end(&mut data) {
         batch.issue(Location::File, IssueKind::Unreadable, e.to_string(), 0);
-        return batch;
+        return sink(batch);
     }
     batch.bytes = data.len() as u64;
     decode_bytes(&mut batch, data, false, evtx);
-    batch
+    sink(batch)
 }
 
 /// Reads a file's bytes already in memory, exactly as `read_file` reads them from `path`; the

@@ -1,6 +1,6 @@
 //! Finding input files and reading many of them in parallel, delivered in a stable order.
 
-use super::{FileBatch, IssueKind, Location, ReadIssue, read_file};
+use super::{FileBatch, IssueKind, Location, ReadIssue, read_file, read_file_parts};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -19,6 +19,10 @@ impl Default for ReadOptions {
         ReadOptions { files_in_flight: rayon::current_num_threads() * 8 }
     }
 }
+
+/// Files larger than this are read in parts (see [`read_file_parts`](super::read_file_parts))
+/// rather than whole: the events of a part are handed on before the next is decoded.
+pub const STREAM_ABOVE_BYTES: u64 = 32 << 20;
 
 /// What a read of many files did, for the end-of-run summary.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -44,11 +48,16 @@ impl ReadSummary {
 
     fn add(&mut self, batch: &FileBatch) {
         self.files += 1;
-        self.bytes += batch.bytes;
-        self.records += batch.events.len() as u64;
         if batch.events.is_empty() && !batch.issues.is_empty() {
             self.files_failed += 1;
         }
+        self.add_part(batch);
+    }
+
+    /// One part of a file read in parts; the caller counts the file.
+    fn add_part(&mut self, batch: &FileBatch) {
+        self.bytes += batch.bytes;
+        self.records += batch.events.len() as u64;
         for issue in &batch.issues {
             *self.problems.entry(issue.kind.as_str()).or_default() += 1;
             if issue.records_skipped > 0 {
@@ -135,17 +144,43 @@ pub fn read_paths(
     }
     let total = files.len() as u64;
     let mut done = 0u64;
-    for group in files.chunks(options.files_in_flight.max(1)) {
-        // Inside the pool even for a group of one file, which `par_iter` would read on this
-        // thread: reading and decoding where the pool allocates keeps this thread's heap
-        // from growing and shrinking with each large file.
-        let batches: Vec<FileBatch> = rayon::scope(|_| group.par_iter().map(|p| read_file(p)).collect());
-        for batch in batches {
-            summary.add(&batch);
-            done += 1;
-            progress(done, total);
-            sink(batch);
+    let mut rest = &files[..];
+    while !rest.is_empty() {
+        // A large file is read on its own, in parts (chunks decoded in parallel within each),
+        // so that memory stays bounded by a part whatever the file's size; small files are
+        // read a group at a time, one file per core.
+        let large = |p: &PathBuf| std::fs::metadata(p).is_ok_and(|m| m.len() > STREAM_ABOVE_BYTES);
+        if large(&rest[0]) {
+            let (mut events, mut issues) = (0usize, 0usize);
+            read_file_parts(&rest[0], &mut |part| {
+                events += part.events.len();
+                issues += part.issues.len();
+                summary.add_part(&part);
+                sink(part);
+            });
+            summary.files += 1;
+            if events == 0 && issues > 0 {
+                summary.files_failed += 1;
+            }
+            rest = &rest[1..];
+        } else {
+            let n = rest.iter().take(options.files_in_flight.max(1)).take_while(|p| !large(p)).count();
+            let (group, after) = rest.split_at(n);
+            // Inside the pool even for a group of one file, which `par_iter` would read on
+            // this thread: reading and decoding where the pool allocates keeps this thread's
+            // heap from growing and shrinking with each large file.
+            let batches: Vec<FileBatch> = rayon::scope(|_| group.par_iter().map(|p| read_file(p)).collect());
+            for batch in batches {
+                summary.add(&batch);
+                done += 1;
+                progress(done, total);
+                sink(batch);
+            }
+            rest = after;
+            continue;
         }
+        done += 1;
+        progress(done, total);
     }
     summary.elapsed = started.elapsed();
     summary

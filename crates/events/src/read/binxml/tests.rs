@@ -483,3 +483,27 @@ fn random_records_never_panic() {
         assert!(batch.events.len() + batch.issues.len() >= 1);
     }
 }
+
+/// Invalid UTF-16 (a lone high surrogate, then a lone low one) comes out as U+FFFD in place,
+/// with the text around it kept, and the event serializes to valid JSON.
+#[test]
+fn invalid_utf16_is_replaced_visibly() {
+    let def = |c: &mut Chunk| {
+        c.open("Event", false, Some(0xffff)).u8(0x02);
+        system(c, true);
+        c.open("EventData", false, Some(0xffff)).u8(0x02);
+        c.open("Data", true, Some(0xffff)).attr("Name").text("CommandLine").u8(0x02).hole(0, 0x01, false).u8(0x04);
+        c.u8(0x04).u8(0x04);
+    };
+    let units: Vec<u16> = "ab".encode_utf16().chain([0xd800]).chain("cd".encode_utf16()).chain([0xdc00, 0x65]).collect();
+    let value: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
+    let mut c = Chunk::new();
+    c.record(|c| {
+        c.instance(def, &[(0x01, value.clone())]);
+    });
+    let batch = read_evtx_bytes(Path::new("crafted.evtx"), &c.file(), EvtxReader::Own);
+    assert!(batch.issues.is_empty(), "{:?}", batch.issues);
+    assert_eq!(field(&batch.events[0], "CommandLine"), Some(&Value::str("ab\u{fffd}cd\u{fffd}e")));
+    let json = serde_json::to_string(&batch.events[0].fields).unwrap();
+    assert!(json.contains("ab\u{fffd}cd\u{fffd}e"), "{json}");
+}
