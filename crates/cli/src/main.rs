@@ -31,6 +31,12 @@ struct Cli {
     #[arg(long, global = true, value_name = "N")]
     threads: Option<usize>,
 
+    /// Change a limit against hostile input, e.g. `--limit field_bytes=1M --limit xml_depth=32`
+    /// (line_bytes, field_bytes, xml_bytes, xml_depth, xml_nodes, decoder_layers, decoded_bytes,
+    /// regex_bytes, regex_backtrack, correlation_groups; see docs/limits.md).
+    #[arg(long = "limit", global = true, value_name = "NAME=VALUE")]
+    limits: Vec<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -68,6 +74,14 @@ fn main() -> ExitCode {
         // Only fails if a pool already exists, which cannot happen this early.
         let _ = rayon_pool(n);
     }
+    let mut limits = taskhunt_events::limits::current();
+    for assignment in &cli.limits {
+        if let Err(e) = limits.set_named(assignment) {
+            eprintln!("taskhunt: error: --limit: {}", taskhunt_events::text::terminal_safe(&e.to_string()));
+            return ExitCode::from(2);
+        }
+    }
+    taskhunt_events::limits::set(limits);
     let result = match cli.command {
         Command::Hunt(args) => hunt::run(args),
         Command::Simulate(args) => commands::simulate::run(args),

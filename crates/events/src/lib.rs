@@ -8,6 +8,7 @@
 //! Data flows one way: [`read`] (files → [`FileBatch`]es of events, with [`ReadIssue`]s for
 //! anything damaged) → [`tables`] (events → rows). Nothing here knows about rules or queries.
 
+pub mod limits;
 pub mod model;
 pub mod read;
 pub mod tables;

@@ -49,16 +49,28 @@ impl RuleSet {
     /// The correlation alerts to report: those of every correlation that is not only an
     /// intermediate step of another (see [`RuleSet::correlation_suppressed`]).
     pub fn correlate(&self, detections: &[(usize, &Event)]) -> Vec<CorrelationHit> {
+        self.correlate_reporting(detections).0
+    }
+
+    /// [`correlate`](Self::correlate), with a message for each correlation that reached the
+    /// `correlation_groups` limit (naming the rule and what was dropped).
+    pub fn correlate_reporting(&self, detections: &[(usize, &Event)]) -> (Vec<CorrelationHit>, Vec<String>) {
         let suppressed: Vec<bool> = (0..self.correlations.len()).map(|ci| self.correlation_suppressed(ci)).collect();
-        let mut hits = self.correlate_all(detections);
+        let (mut hits, warnings) = self.correlate_all_reporting(detections);
         hits.retain(|h| !suppressed[h.correlation]);
-        hits
+        (hits, warnings)
     }
 
     /// Evaluates all correlations over `detections` (rule index, event), intermediate ones of a
     /// chain included. Correlations are run in dependency order; one that references itself
     /// through a cycle is skipped.
     pub fn correlate_all(&self, detections: &[(usize, &Event)]) -> Vec<CorrelationHit> {
+        self.correlate_all_reporting(detections).0
+    }
+
+    fn correlate_all_reporting(&self, detections: &[(usize, &Event)]) -> (Vec<CorrelationHit>, Vec<String>) {
+        let max_groups = taskhunt_events::limits::current().correlation_groups;
+        let mut warnings = Vec::new();
         let n = self.correlations.len();
         let mut done: Vec<Option<Vec<CorrelationHit>>> = (0..n).map(|_| None).collect();
         let mappings: Vec<Mapping> = detections.iter().map(|(r, e)| mapping_of(&self.rules[*r], e)).collect();
@@ -116,8 +128,15 @@ impl RuleSet {
                         }
                     }
                 }
-                let hits = c
-                    .evaluate(&inputs)
+                let (alerts, dropped) = c.evaluate_limited(&inputs, max_groups);
+                if dropped > 0 {
+                    warnings.push(format!(
+                        "correlation {:?} ({}): {dropped} events dropped after {max_groups} open groups (limit correlation_groups)",
+                        c.meta.title,
+                        c.meta.id.as_deref().unwrap_or("no id"),
+                    ));
+                }
+                let hits = alerts
                     .into_iter()
                     .map(|alert| {
                         let mut dets: Vec<usize> = alert.events.iter().flat_map(|k| members[*k].iter().copied()).collect();
@@ -135,6 +154,6 @@ impl RuleSet {
         }
         let mut all: Vec<CorrelationHit> = done.into_iter().flatten().flatten().collect();
         all.sort_by_key(|h| (h.alert.last, h.correlation));
-        all
+        (all, warnings)
     }
 }

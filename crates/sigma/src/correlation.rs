@@ -364,11 +364,23 @@ impl Correlation {
     /// an alert and the next window starts after them, so every input is part of at most one
     /// alert of a correlation.
     pub fn evaluate(&self, inputs: &[Input]) -> Vec<Alert> {
+        self.evaluate_limited(inputs, taskhunt_events::limits::current().correlation_groups).0
+    }
+
+    /// [`evaluate`](Self::evaluate) keeping at most `max_groups` groups (open windows): an input
+    /// of a new group past that is dropped. Returns the alerts and the inputs dropped, for the
+    /// caller to report (limit `correlation_groups`).
+    pub fn evaluate_limited(&self, inputs: &[Input], max_groups: usize) -> (Vec<Alert>, u64) {
         let mut groups: HashMap<Vec<String>, Vec<Item>> = HashMap::new();
+        let mut dropped = 0u64;
         for input in inputs {
             let view = View::new(input.event, input.mapping);
             let key: Option<Vec<String>> = self.group_by.iter().map(|g| field_text(input, &view, self.group_field(input, g))).collect();
             let Some(key) = key else { continue };
+            if groups.len() >= max_groups && !groups.contains_key(&key) {
+                dropped += 1;
+                continue;
+            }
             let value = if self.fields.is_empty() {
                 None
             } else {
@@ -408,7 +420,7 @@ impl Correlation {
             }
         }
         alerts.sort_by_key(|a| (a.last, a.first));
-        alerts
+        (alerts, dropped)
     }
 
     /// The aggregate value when the window satisfies the condition, and the index of the first

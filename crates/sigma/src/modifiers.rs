@@ -12,11 +12,6 @@ use std::net::IpAddr;
 /// Most variants one value may expand into (windash on a long command line multiplies by 5
 /// per dash); beyond it the rule is rejected rather than eating memory.
 pub const MAX_VARIANTS: usize = 4096;
-/// Compiled size limit for one regular expression (the regex crate's own default). Unicode
-/// classes are large: SigmaHQ's `-k\s\w{1,64}` (svchost flags) compiles to about 4 MiB.
-pub const REGEX_SIZE_LIMIT: usize = 10 << 20;
-/// Steps the backtracking engine may take on one value before giving up (no match).
-pub const BACKTRACK_LIMIT: usize = 100_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Modifier {
@@ -368,14 +363,24 @@ fn compile_regex(pattern: &str, i: bool, m: bool, s: bool) -> Result<ValueTest, 
         flags.push('s');
     }
     let full = if flags.is_empty() { pattern.to_string() } else { format!("(?{flags}){pattern}") };
-    match regex::RegexBuilder::new(&full).size_limit(REGEX_SIZE_LIMIT).build() {
+    // Limits `regex_bytes` (compiled size; the regex crate's own default of 10 MiB: Unicode
+    // classes are large, SigmaHQ's `-k\s\w{1,64}` for svchost flags compiles to about 4 MiB) and
+    // `regex_backtrack` (steps the backtracking engine may take on one value before giving up).
+    let limits = taskhunt_events::limits::current();
+    match regex::RegexBuilder::new(&full).size_limit(limits.regex_bytes).build() {
         Ok(r) => Ok(ValueTest::Regex(Regex::Fast(r))),
         // Too big is too big for either engine (the backtracking one delegates to the same).
-        Err(regex::Error::CompiledTooBig(limit)) => Err(format!("regular expression {pattern:?} compiles to more than {limit} bytes")),
+        Err(regex::Error::CompiledTooBig(limit)) => {
+            Err(format!("regular expression {pattern:?} compiles to more than {limit} bytes (limit regex_bytes)"))
+        }
         // Only patterns the fast engine cannot express (look-around, back-references) go to the
         // backtracking one.
         Err(fast_err) => {
-            match fancy_regex::RegexBuilder::new(&full).backtrack_limit(BACKTRACK_LIMIT).delegate_size_limit(REGEX_SIZE_LIMIT).build() {
+            match fancy_regex::RegexBuilder::new(&full)
+                .backtrack_limit(limits.regex_backtrack)
+                .delegate_size_limit(limits.regex_bytes)
+                .build()
+            {
                 Ok(r) => Ok(ValueTest::Regex(Regex::Backtracking(r))),
                 Err(_) => Err(format!("invalid regular expression {pattern:?}: {fast_err}")),
             }

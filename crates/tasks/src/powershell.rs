@@ -8,9 +8,9 @@
 //! layer is kept with what was peeled, and [`extract_iocs`] collects URLs, domains, IPs and
 //! Windows paths from all of them.
 //!
-//! Every input is attacker-controlled: depth is bounded by [`MAX_LAYERS`], every decoded or
-//! decompressed text by [`MAX_DECODED_BYTES`] (so a gzip bomb costs at most that much), all
-//! layers together by [`MAX_TOTAL_BYTES`]; patterns are matched by the `regex` crate (linear
+//! Every input is attacker-controlled: depth is bounded by [`max_layers`], every decoded or
+//! decompressed text by [`max_decoded_bytes`] (so a gzip bomb costs at most that much), all
+//! layers together by [`max_total_bytes`]; patterns are matched by the `regex` crate (linear
 //! time), and nothing indexes or unwraps input-derived data.
 
 mod iocs;
@@ -25,12 +25,22 @@ use serde::Serialize;
 use std::io::Read;
 use std::sync::LazyLock;
 
-/// At most this many layers are kept, the first (the decoded payload or the input) included.
-pub const MAX_LAYERS: usize = 16;
-/// Bound on one decoded, decompressed or rewritten text (and on the input taken from a script).
-pub const MAX_DECODED_BYTES: usize = 16 << 20;
-/// Bound on the text kept over all layers of one decode.
-pub const MAX_TOTAL_BYTES: usize = 4 * MAX_DECODED_BYTES;
+/// At most this many layers are kept, the first (the decoded payload or the input) included
+/// (limit `decoder_layers`, see `taskhunt_events::limits`).
+pub fn max_layers() -> usize {
+    taskhunt_events::limits::current().decoder_layers
+}
+
+/// Bound on one decoded, decompressed or rewritten text, and on the input taken from a script
+/// (limit `decoded_bytes`).
+pub fn max_decoded_bytes() -> usize {
+    taskhunt_events::limits::current().decoded_bytes
+}
+
+/// Bound on the text kept over all layers of one decode: four layers' worth.
+pub fn max_total_bytes() -> usize {
+    max_decoded_bytes().saturating_mul(4)
+}
 /// Bound on the number of warnings of one decode (repeated warnings are kept once).
 pub const MAX_WARNINGS: usize = 64;
 
@@ -285,7 +295,7 @@ pub fn decode_command_line(command_line: &str) -> Option<Decoded> {
 }
 
 /// Peels layers from a script text (4104 ScriptBlockText, a `.ps1`); the first layer is the
-/// script itself (cut at [`MAX_DECODED_BYTES`]).
+/// script itself (cut at [`max_decoded_bytes`]).
 pub fn decode_script(script: &str) -> Decoded {
     let mut d = Decoded::default();
     let text = clamp(script, &mut Warnings(&mut d.warnings)).to_string();
@@ -295,13 +305,14 @@ pub fn decode_script(script: &str) -> Decoded {
     d
 }
 
-/// `s` cut to [`MAX_DECODED_BYTES`] at a character boundary.
+/// `s` cut to [`max_decoded_bytes`] at a character boundary.
 fn clamp<'a>(s: &'a str, w: &mut Warnings) -> &'a str {
-    if s.len() <= MAX_DECODED_BYTES {
+    let max = max_decoded_bytes();
+    if s.len() <= max {
         return s;
     }
-    w.push(format!("input of {} bytes cut to {MAX_DECODED_BYTES} bytes", s.len()));
-    let mut end = MAX_DECODED_BYTES;
+    w.push(format!("input of {} bytes cut to {max} bytes (limit decoded_bytes)", s.len()));
+    let mut end = max;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
@@ -317,6 +328,7 @@ fn collect_iocs(d: &mut Decoded) {
 }
 
 fn peel_layers(d: &mut Decoded) {
+    let (max_layers, max_total) = (max_layers(), max_total_bytes());
     let mut total: usize = d.layers.iter().map(|l| l.text.len()).sum();
     while let Some(current) = d.layers.last() {
         let mut w = Warnings(&mut d.warnings);
@@ -324,13 +336,13 @@ fn peel_layers(d: &mut Decoded) {
         if next == current.text {
             break;
         }
-        if d.layers.len() >= MAX_LAYERS {
-            w.push(format!("stopped after {MAX_LAYERS} layers"));
+        if d.layers.len() >= max_layers {
+            w.push(format!("stopped after {max_layers} layers (limit decoder_layers)"));
             break;
         }
         let next = clamp(&next, &mut w).to_string();
-        if total.saturating_add(next.len()) > MAX_TOTAL_BYTES {
-            w.push(format!("stopped: the layers exceed {MAX_TOTAL_BYTES} bytes in all"));
+        if total.saturating_add(next.len()) > max_total {
+            w.push(format!("stopped: the layers exceed {max_total} bytes in all (4 × limit decoded_bytes)"));
             break;
         }
         total += next.len();
@@ -421,8 +433,8 @@ fn from_base64(m: &peel::Masked, vars: &peel::Vars, w: &mut Warnings) -> Option<
             w.push(format!("base64 literal decodes to {} bytes of binary data{what}", bytes.len()));
             continue;
         }
-        if size.saturating_add(text.len()) > MAX_DECODED_BYTES {
-            w.push(format!("base64 payloads beyond {MAX_DECODED_BYTES} bytes in one layer skipped"));
+        if size.saturating_add(text.len()) > max_decoded_bytes() {
+            w.push(format!("base64 payloads beyond {} bytes in one layer skipped (limit decoded_bytes)", max_decoded_bytes()));
             break;
         }
         size += text.len() + 1;
@@ -441,7 +453,8 @@ const B64: GeneralPurpose = GeneralPurpose::new(
 /// outside the alphabet decoding stops with a warning naming its byte offset in `s` as written,
 /// and what came before is decoded; a dangling last character (a cut payload) is dropped.
 fn decode_base64(s: &str, what: &str, w: &mut Warnings) -> Vec<u8> {
-    let max_chars = MAX_DECODED_BYTES / 3 * 4;
+    let max = max_decoded_bytes();
+    let max_chars = max / 3 * 4;
     let mut clean: Vec<u8> = Vec::with_capacity(s.len().min(max_chars));
     let mut padded = false;
     for (i, b) in s.bytes().enumerate() {
@@ -457,7 +470,7 @@ fn decode_base64(s: &str, what: &str, w: &mut Warnings) -> Vec<u8> {
             }
         }
         if clean.len() >= max_chars {
-            w.push(format!("{what} decodes to more than {MAX_DECODED_BYTES} bytes; kept the first {MAX_DECODED_BYTES}"));
+            w.push(format!("{what} decodes to more than {max} bytes; kept the first {max} (limit decoded_bytes)"));
             break;
         }
     }
@@ -474,11 +487,12 @@ fn decode_base64(s: &str, what: &str, w: &mut Warnings) -> Vec<u8> {
     }
 }
 
-/// Reads a decompressor to at most [`MAX_DECODED_BYTES`]; a corrupt or cut stream keeps what was
+/// Reads a decompressor to at most [`max_decoded_bytes`]; a corrupt or cut stream keeps what was
 /// decompressed before the damage.
 fn inflate<R: Read>(reader: R, what: &str, w: &mut Warnings) -> Option<Vec<u8>> {
     let mut out = Vec::new();
-    let limit = MAX_DECODED_BYTES as u64 + 1;
+    let max = max_decoded_bytes();
+    let limit = max as u64 + 1;
     if let Err(e) = reader.take(limit).read_to_end(&mut out) {
         if out.is_empty() {
             w.push(format!("{what} stream could not be decompressed: {e}"));
@@ -486,9 +500,9 @@ fn inflate<R: Read>(reader: R, what: &str, w: &mut Warnings) -> Option<Vec<u8>> 
         }
         w.push(format!("{what} stream is damaged or cut short after {} bytes: {e}", out.len()));
     }
-    if out.len() > MAX_DECODED_BYTES {
-        out.truncate(MAX_DECODED_BYTES);
-        w.push(format!("{what} stream decompresses to more than {MAX_DECODED_BYTES} bytes; kept the first {MAX_DECODED_BYTES}"));
+    if out.len() > max {
+        out.truncate(max);
+        w.push(format!("{what} stream decompresses to more than {max} bytes; kept the first {max} (limit decoded_bytes)"));
     }
     Some(out)
 }

@@ -7,10 +7,6 @@ use crate::model::*;
 use quick_xml::events::Event as XmlEvent;
 use std::fmt;
 
-pub const MAX_XML_BYTES: usize = 4 << 20;
-pub const MAX_DEPTH: usize = 64;
-pub const MAX_NODES: usize = 100_000;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XmlError {
     /// Byte offset in the (unescaped) XML text where the problem was found.
@@ -72,8 +68,11 @@ pub fn unescape_export(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// Parses XML text into its root element.
 pub fn parse_tree(text: &str) -> Result<Node, XmlError> {
-    if text.len() > MAX_XML_BYTES {
-        return Err(XmlError { offset: MAX_XML_BYTES, message: format!("{} bytes is over the {MAX_XML_BYTES}-byte limit", text.len()) });
+    // The bounds are taskhunt_events::limits' xml_bytes, xml_depth and xml_nodes.
+    let limits = taskhunt_events::limits::current();
+    if text.len() > limits.xml_bytes {
+        let message = format!("{} bytes is over the {}-byte limit (xml_bytes)", text.len(), limits.xml_bytes);
+        return Err(XmlError { offset: limits.xml_bytes, message });
     }
     let text = unescape_export(text);
     let mut reader = quick_xml::Reader::from_str(&text);
@@ -87,8 +86,8 @@ pub fn parse_tree(text: &str) -> Result<Node, XmlError> {
         match ev {
             XmlEvent::Start(ref e) | XmlEvent::Empty(ref e) => {
                 nodes += 1;
-                if nodes > MAX_NODES {
-                    return Err(err(&reader, format!("more than {MAX_NODES} elements")));
+                if nodes > limits.xml_nodes {
+                    return Err(err(&reader, format!("more than {} elements (limit xml_nodes)", limits.xml_nodes)));
                 }
                 let mut node = Node { name: local(e.name().as_ref()), comment: pending_comment.take(), ..Node::default() };
                 for a in e.attributes().flatten() {
@@ -100,8 +99,8 @@ pub fn parse_tree(text: &str) -> Result<Node, XmlError> {
                         parent.children.push(node);
                     }
                 } else {
-                    if stack.len() > MAX_DEPTH {
-                        return Err(err(&reader, format!("nesting deeper than {MAX_DEPTH}")));
+                    if stack.len() > limits.xml_depth {
+                        return Err(err(&reader, format!("nesting deeper than {} (limit xml_depth)", limits.xml_depth)));
                     }
                     stack.push(node);
                 }
@@ -345,7 +344,7 @@ mod tests {
         let deep = "<Task>".to_string() + &"<a>".repeat(100) + &"</a>".repeat(100) + "</Task>";
         assert!(parse_task(&deep).unwrap_err().message.contains("deeper"));
         assert!(parse_task("<Task><Settings><Hidden>&custom;</Hidden></Settings></Task>").is_err());
-        assert!(parse_task(&"x".repeat(MAX_XML_BYTES + 1)).is_err());
+        assert!(parse_task(&"x".repeat(taskhunt_events::limits::current().xml_bytes + 1)).is_err());
         assert!(parse_task("not xml at all").is_err());
     }
 }

@@ -512,7 +512,7 @@ fn gzip_bomb_is_bounded() {
         "IEX (New-Object IO.StreamReader(New-Object IO.Compression.GzipStream([IO.MemoryStream][Convert]::FromBase64String('{payload}'),'Decompress'))).ReadToEnd()"
     ));
     assert_eq!(d.kinds(), vec![LayerKind::Plain, LayerKind::Gzip]);
-    assert_eq!(d.innermost().len(), MAX_DECODED_BYTES);
+    assert_eq!(d.innermost().len(), max_decoded_bytes());
     assert!(d.warnings.iter().any(|w| w.contains("decompresses to more than")), "{:?}", d.warnings);
 }
 
@@ -523,9 +523,9 @@ fn a_thousand_nested_layers_stop_at_the_bound() {
         s = format!("(\"{{0}}\" -f {s})");
     }
     let d = decode_script(&format!("IEX {s}"));
-    assert_eq!(d.layers.len(), MAX_LAYERS);
+    assert_eq!(d.layers.len(), max_layers());
     assert!(d.layers[1..].iter().all(|l| l.kind == LayerKind::Format));
-    assert_eq!(d.warnings, vec![format!("stopped after {MAX_LAYERS} layers")]);
+    assert_eq!(d.warnings, vec![format!("stopped after {} layers (limit decoder_layers)", max_layers())]);
 }
 
 #[test]
@@ -537,9 +537,9 @@ fn nested_base64_stops_at_the_bound() {
         s = format!("IEX ([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('{b}')))");
     }
     let d = decode_script(&s);
-    assert_eq!(d.layers.len(), MAX_LAYERS);
+    assert_eq!(d.layers.len(), max_layers());
     assert!(d.layers[1..].iter().all(|l| l.kind == LayerKind::Base64));
-    assert_eq!(d.warnings, vec![format!("stopped after {MAX_LAYERS} layers")]);
+    assert_eq!(d.warnings, vec![format!("stopped after {} layers (limit decoder_layers)", max_layers())]);
 }
 
 #[test]
@@ -564,7 +564,7 @@ fn format_and_variable_blow_ups_are_bounded() {
     let d = decode_script(&format!("Write-Host (\"{}\" -f '{}')", "{0}".repeat(100_000), "A".repeat(1000)));
     assert_eq!(d.kinds(), vec![LayerKind::Plain]);
     let d = decode_script(&format!("$v = '{}'\n{}", "A".repeat(1 << 20), "iex $v;".repeat(40)));
-    assert!(d.layers.iter().all(|l| l.text.len() <= MAX_DECODED_BYTES));
+    assert!(d.layers.iter().all(|l| l.text.len() <= max_decoded_bytes()));
 }
 
 #[test]

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
+use taskhunt_events::text::terminal_safe;
 use taskhunt_events::{Event, ReadOptions, Value, read_paths};
 use taskhunt_sigma::view::View;
 use taskhunt_sigma::{Level, RuleSet};
@@ -95,7 +96,10 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
         return Err(e.into());
     }
     let pairs: Vec<(usize, &Event)> = detections.iter().map(|&(r, i)| (r, &kept[i])).collect();
-    let alerts = set.correlate(&pairs);
+    let (alerts, limit_warnings) = set.correlate_reporting(&pairs);
+    for w in &limit_warnings {
+        eprintln!("taskhunt: warning: {}", terminal_safe(w));
+    }
     let mut correlation_count = 0u64;
     for hit in &alerts {
         let c = &set.correlations[hit.correlation];

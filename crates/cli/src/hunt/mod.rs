@@ -150,7 +150,10 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
             }));
         }
     }
-    let correlations = set.correlate(&pairs);
+    let (correlations, limit_warnings) = set.correlate_reporting(&pairs);
+    for w in &limit_warnings {
+        eprintln!("taskhunt: warning: {}", terminal_safe(w));
+    }
     for c in &correlations {
         let rule = &set.correlations[c.correlation];
         det_rows.push(serde_json::json!({

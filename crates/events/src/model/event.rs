@@ -67,6 +67,10 @@ impl Fields {
         self.0.iter().map(|(n, v)| (*n, v))
     }
 
+    pub fn values_mut(&mut self) -> impl Iterator<Item = (FieldName, &mut Value)> {
+        self.0.iter_mut().map(|(n, v)| (*n, v))
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

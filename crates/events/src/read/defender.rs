@@ -24,6 +24,7 @@ pub(crate) fn read_csv(batch: &mut FileBatch, data: &[u8], table: &'static str, 
     let names: Vec<_> = headers.iter().map(crate::model::FieldName::intern).collect();
     let timestamp_column = headers.iter().position(|h| h == "Timestamp");
     let mut record = csv::StringRecord::new();
+    let limits = crate::limits::current();
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -49,11 +50,25 @@ pub(crate) fn read_csv(batch: &mut FileBatch, data: &[u8], table: &'static str, 
                     batch.issue(Location::Line { line, column: 1 }, IssueKind::CsvRow, msg, 1);
                     continue;
                 }
+                if record.as_slice().len() > limits.line_bytes {
+                    let msg = format!("row of {} bytes skipped (limit line_bytes = {})", record.as_slice().len(), limits.line_bytes);
+                    batch.issue(Location::Line { line, column: 1 }, IssueKind::Limit, msg, 1);
+                    continue;
+                }
                 let mut fields = Fields::with_capacity(names.len());
                 for (name, value) in names.iter().zip(record.iter()) {
-                    if !value.is_empty() {
-                        fields.push(*name, Value::from(value));
+                    if value.is_empty() {
+                        continue;
                     }
+                    let kept = match crate::limits::cut(value, limits.field_bytes) {
+                        Some(kept) => {
+                            let msg = format!("column {name} of {} bytes cut to {} (limit field_bytes)", value.len(), limits.field_bytes);
+                            batch.issue(Location::Line { line, column: 1 }, IssueKind::Limit, msg, 0);
+                            kept
+                        }
+                        None => value,
+                    };
+                    fields.push(*name, Value::from(kept));
                 }
                 match row_event(fields, table, source, &mut strings, line) {
                     Ok(ev) => batch.events.push(ev),

@@ -2,6 +2,7 @@
 //! that line only; positions are reported as line:column of the whole file.
 
 use super::{FileBatch, Format, Interned, IssueKind, Location, defender, ecs, evtx_json};
+use crate::limits::Limits;
 use crate::model::{Event, SourceFile};
 use serde_json::Value as Json;
 use std::sync::Arc;
@@ -27,16 +28,31 @@ fn convert(format: Format, v: &Json, source: &Arc<SourceFile>, strings: &mut Int
     }
 }
 
+/// Keeps `event` with its over-long values cut to the limit, each cut reported at `location`.
+fn push_event(batch: &mut FileBatch, mut event: Event, location: Location, limits: &Limits) {
+    for (name, len) in crate::limits::cut_fields(&mut event.fields, limits.field_bytes) {
+        let msg = format!("record {}: field {name} of {len} bytes cut to {} (limit field_bytes)", event.record_id, limits.field_bytes);
+        batch.issue(location.clone(), IssueKind::Limit, msg, 0);
+    }
+    batch.events.push(event);
+}
+
 fn read_lines(batch: &mut FileBatch, body: &[u8], format: Format, source: &Arc<SourceFile>, strings: &mut Interned) {
+    let limits = crate::limits::current();
     for (i, line) in body.split(|&b| b == b'\n').enumerate() {
         let line_no = i as u64 + 1;
         let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
         if trimmed.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
+        if trimmed.len() > limits.line_bytes {
+            let msg = format!("line of {} bytes skipped (limit line_bytes = {})", trimmed.len(), limits.line_bytes);
+            batch.issue(Location::Line { line: line_no, column: 1 }, IssueKind::Limit, msg, 1);
+            continue;
+        }
         match serde_json::from_slice::<Json>(trimmed) {
             Ok(v) => match convert(format, &v, source, strings, line_no) {
-                Ok(ev) => batch.events.push(ev),
+                Ok(ev) => push_event(batch, ev, Location::Line { line: line_no, column: 1 }, &limits),
                 Err(msg) => batch.issue(Location::Line { line: line_no, column: 1 }, IssueKind::NotAnEvent, msg, 1),
             },
             Err(e) => {
@@ -58,6 +74,7 @@ fn read_array(
     lines: &LineIndex,
 ) {
     let mut ordinal = 0u64;
+    let limits = crate::limits::current();
     loop {
         while pos < body.len() && (body[pos].is_ascii_whitespace() || body[pos] == b',') {
             pos += 1;
@@ -77,7 +94,10 @@ fn read_array(
                 let start = pos;
                 pos += stream.byte_offset();
                 match convert(format, &v, source, strings, ordinal) {
-                    Ok(ev) => batch.events.push(ev),
+                    Ok(ev) => {
+                        let (line, column) = lines.position(start);
+                        push_event(batch, ev, Location::Line { line, column }, &limits)
+                    }
                     Err(msg) => {
                         let (line, column) = lines.position(start);
                         batch.issue(Location::Line { line, column }, IssueKind::NotAnEvent, msg, 1);

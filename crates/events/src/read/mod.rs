@@ -67,6 +67,8 @@ pub enum IssueKind {
     NotAnEvent,
     CsvRow,
     Decompress,
+    /// A limit against hostile input was reached (see `limits`): a line skipped, a value cut.
+    Limit,
 }
 
 impl IssueKind {
@@ -81,6 +83,7 @@ impl IssueKind {
             IssueKind::NotAnEvent => "JSON value is not an event",
             IssueKind::CsvRow => "bad CSV row",
             IssueKind::Decompress => "gzip error",
+            IssueKind::Limit => "limit reached",
         }
     }
 }

@@ -4,7 +4,7 @@
 //! peelers rewrite the masked code (new strings become new tokens) and [`unmask`] puts the
 //! literals back as written.
 
-use super::MAX_DECODED_BYTES;
+use super::max_decoded_bytes;
 use regex::{Captures, Regex};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -295,10 +295,10 @@ fn resolve(arg: &str, lits: &[String], vars: &Vars) -> Option<String> {
 }
 
 /// Rewrites every match for which `f` has a replacement; `None` when nothing changed. The
-/// replacements of one pass add up to at most [`MAX_DECODED_BYTES`] (later ones are declined).
+/// replacements of one pass add up to at most [`max_decoded_bytes`] (later ones are declined).
 fn rewrite(re: &Regex, code: &str, mut f: impl FnMut(&Captures) -> Option<String>) -> Option<String> {
     let mut changed = false;
-    let mut budget = MAX_DECODED_BYTES;
+    let mut budget = max_decoded_bytes();
     let out = re.replace_all(code, |caps: &Captures| {
         let whole = caps.get(0).map_or("", |m| m.as_str());
         match f(caps) {
@@ -317,7 +317,7 @@ fn rewrite(re: &Regex, code: &str, mut f: impl FnMut(&Captures) -> Option<String
 /// match spanning megabytes stays fast.
 fn rewrite_plain(re: &Regex, code: &str, mut f: impl FnMut(regex::Match) -> Option<String>) -> Option<String> {
     let mut changed = false;
-    let mut budget = MAX_DECODED_BYTES;
+    let mut budget = max_decoded_bytes();
     let mut out = String::new();
     let mut last = 0;
     for m in re.find_iter(code) {
@@ -350,10 +350,10 @@ fn wrap(code: &str, caps: &Captures, lits: &mut Vec<String>, value: &str) -> Str
     if !open.is_empty() && !close.is_empty() && !call { tok } else { format!("{open}{tok}{close}") }
 }
 
-/// `chars` joined by `sep`, `None` beyond [`MAX_DECODED_BYTES`].
+/// `chars` joined by `sep`, `None` beyond [`max_decoded_bytes`].
 fn join_bounded(chars: &[char], sep: &str) -> Option<String> {
     let size = chars.len().checked_mul(sep.len().max(1))?.checked_add(chars.len().saturating_mul(4))?;
-    if size > MAX_DECODED_BYTES {
+    if size > max_decoded_bytes() {
         return None;
     }
     let mut out = String::with_capacity(size);
@@ -530,7 +530,7 @@ fn apply_format(fmt: &str, args: &[String]) -> Option<String> {
                     return None;
                 }
                 let arg = args.get(index.parse::<usize>().ok()?)?;
-                if out.len().saturating_add(arg.len()) > MAX_DECODED_BYTES {
+                if out.len().saturating_add(arg.len()) > max_decoded_bytes() {
                     return None;
                 }
                 out.push_str(arg);
