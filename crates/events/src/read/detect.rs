@@ -62,7 +62,7 @@ pub fn defender_table_for(path: &Path) -> Option<&'static str> {
 
 /// Identifies `data`; `path` is consulted only to name a Defender table.
 pub fn detect_format(data: &[u8], path: &Path) -> Option<Format> {
-    if data.starts_with(b"ElfFile\0") {
+    if super::evtx_file::is_evtx(data) {
         return Some(Format::Evtx);
     }
     if data.starts_with(&[0x1f, 0x8b]) {

@@ -227,10 +227,25 @@ fn checked_header<'a>(batch: &mut FileBatch, data: &'a [u8]) -> Option<(&'a [u8]
         return None;
     }
     if !data.starts_with(b"ElfFile\0") {
-        batch.issue(Location::File, IssueKind::CorruptChunk, "evtx file header: no ElfFile magic", 0);
-        return None;
+        if !damaged_header(data) {
+            batch.issue(Location::File, IssueKind::CorruptChunk, "evtx file header: no ElfFile magic", 0);
+            return None;
+        }
+        // The chunks are intact: read them. The header's checksum fails too, so nothing it
+        // says is trusted.
+        batch.issue(Location::File, IssueKind::CorruptChunk, "evtx file header: no ElfFile magic; chunks read without it", 0);
     }
     Some(data.split_at(FILE_HEADER_SIZE))
+}
+
+/// A `.evtx` file whose header magic is damaged but whose first chunk is where it belongs.
+pub(crate) fn damaged_header(data: &[u8]) -> bool {
+    data.get(FILE_HEADER_SIZE..FILE_HEADER_SIZE + 8) == Some(b"ElfChnk\0")
+}
+
+/// Whether `start` (at least the first 4104 bytes of a file, when it has them) is a `.evtx` file.
+pub(crate) fn is_evtx(start: &[u8]) -> bool {
+    start.starts_with(b"ElfFile\0") || damaged_header(start)
 }
 
 /// A chunk's header when its record range makes sense.
@@ -244,11 +259,12 @@ fn decode_whole_chunk(bytes: &[u8], index: u64, source: &Arc<SourceFile>) -> Dec
     let location = Location::Chunk { index, offset };
     let failed =
         |msg: String, lost: u64| Decoded { events: Vec::new(), issues: vec![(location.clone(), IssueKind::CorruptChunk, msg, lost)] };
+    // With its header damaged, a chunk's loss is counted by walking its records.
     let Some(h) = chunk::header(bytes) else {
-        return failed("no ElfChnk magic at the start of the chunk".into(), 0);
+        return failed("no ElfChnk magic at the start of the chunk".into(), chunk::walked_records(bytes));
     };
     if let Err(msg) = chunk::check(bytes, &h) {
-        return failed(msg, chunk::claimed_records(&h));
+        return failed(msg, chunk::claimed_records(&h).max(chunk::walked_records(bytes)));
     }
     chunk::decode(bytes, &h, index, offset, None, source)
 }

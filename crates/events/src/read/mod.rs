@@ -183,7 +183,9 @@ fn read_with(path: &Path, evtx: EvtxReader, sink: &mut dyn FnMut(FileBatch)) {
     // `evtx_file::stream_file`); anything else whole.
     let mut start = Vec::new();
     let opened = std::fs::File::open(path).and_then(|mut file| {
-        (&mut file).take(4096).read_to_end(&mut start)?;
+        // The header and the first chunk's magic: enough to tell an evtx file whose own magic
+        // is damaged.
+        (&mut file).take(4096 + 8).read_to_end(&mut start)?;
         Ok(file)
     });
     let mut file = match opened {
@@ -193,7 +195,7 @@ fn read_with(path: &Path, evtx: EvtxReader, sink: &mut dyn FnMut(FileBatch)) {
             return sink(batch);
         }
     };
-    if evtx == EvtxReader::Own && start.starts_with(b"ElfFile\0") {
+    if evtx == EvtxReader::Own && evtx_file::is_evtx(&start) {
         batch.format = Some(Format::Evtx);
         let source = Arc::new(SourceFile { path: batch.path.clone(), format: Format::Evtx.name() });
         // Each part goes on once the next arrives, so that the last can carry the file size.

@@ -49,6 +49,24 @@ pub(crate) fn header(chunk: &[u8]) -> Option<ChunkHeader> {
     })
 }
 
+/// Records found by walking the record headers from the first (each starts with the record
+/// magic and gives its size): what a chunk held when its header is too damaged to say.
+pub(crate) fn walked_records(chunk: &[u8]) -> u64 {
+    let mut at = CHUNK_HEADER_SIZE;
+    let mut n = 0;
+    while let Some(head) = chunk.get(at..at + RECORD_HEADER_SIZE)
+        && head.starts_with(RECORD_MAGIC)
+    {
+        let size = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        if size < RECORD_HEADER_SIZE || at + size > chunk.len() {
+            break;
+        }
+        n += 1;
+        at += size;
+    }
+    n
+}
+
 /// Records a header claims, when its range makes sense: a record takes at least 24 bytes,
 /// which bounds what a damaged header can claim.
 pub(crate) fn claimed_records(h: &ChunkHeader) -> u64 {
