@@ -1,8 +1,10 @@
-//! Query errors that point at the place: line, column, a caret, and what was expected.
+//! Query errors that point at the place: line, column, a caret, and what was expected. Parse
+//! errors come from the front ends ([`ParseError`]); planning and engine errors are made here.
 
-use std::fmt;
+use taskhunt_querylang::ParseError;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.describe())]
 pub struct QueryError {
     /// 1-based; 0 when the error has no position (engine errors).
     pub line: usize,
@@ -12,10 +14,7 @@ pub struct QueryError {
 
 impl QueryError {
     pub fn at(text: &str, offset: usize, message: impl Into<String>) -> QueryError {
-        let before = &text[..offset.min(text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        QueryError { line, column, message: message.into() }
+        ParseError::at(text, offset, message).into()
     }
 
     pub fn plain(message: impl Into<String>) -> QueryError {
@@ -24,22 +23,26 @@ impl QueryError {
 
     /// The message with the offending line and a caret under the column.
     pub fn render(&self, text: &str) -> String {
-        if self.line == 0 {
-            return self.message.clone();
+        match self.positioned() {
+            Some(e) => e.render(text),
+            None => self.message.clone(),
         }
-        let src = text.lines().nth(self.line - 1).unwrap_or("");
-        let src = taskhunt_events::text::terminal_safe(src);
-        format!("{}:{}: {}\n  {}\n  {}^", self.line, self.column, self.message, src, " ".repeat(self.column.saturating_sub(1)))
+    }
+
+    fn describe(&self) -> String {
+        if self.line == 0 { self.message.clone() } else { format!("{}:{}: {}", self.line, self.column, self.message) }
+    }
+
+    fn positioned(&self) -> Option<ParseError> {
+        (self.line != 0).then(|| ParseError { line: self.line, column: self.column, message: self.message.clone() })
     }
 }
 
-impl fmt::Display for QueryError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 { f.write_str(&self.message) } else { write!(f, "{}:{}: {}", self.line, self.column, self.message) }
+impl From<ParseError> for QueryError {
+    fn from(e: ParseError) -> Self {
+        QueryError { line: e.line, column: e.column, message: e.message }
     }
 }
-
-impl std::error::Error for QueryError {}
 
 impl From<datafusion::error::DataFusionError> for QueryError {
     fn from(e: datafusion::error::DataFusionError) -> Self {
@@ -56,6 +59,14 @@ mod tests {
         let q = "DeviceProcessEvents\n| whre x == 1";
         let e = QueryError::at(q, q.find("whre").unwrap(), "unknown operator `whre`");
         assert_eq!((e.line, e.column), (2, 3));
+        assert_eq!(e.to_string(), "2:3: unknown operator `whre`");
         assert_eq!(e.render(q), "2:3: unknown operator `whre`\n  | whre x == 1\n    ^");
+    }
+
+    #[test]
+    fn engine_errors_have_no_position() {
+        let e = QueryError::plain("table not found");
+        assert_eq!(e.to_string(), "table not found");
+        assert_eq!(e.render("T | take 1"), "table not found");
     }
 }

@@ -1,5 +1,6 @@
-//! KQL front end: a hand-written lexer and recursive-descent parser build our own syntax tree
-//! ([`ast`]); the planner maps it onto DataFusion's DataFrame API (never SQL text).
+//! KQL: the front end in `taskhunt-querylang` (a hand-written lexer and recursive-descent parser)
+//! builds our own syntax tree ([`ast`]); the planner here maps it onto DataFusion's DataFrame API
+//! (never SQL text).
 //!
 //! Semantics follow Kusto: `==` and the `_cs` operators are case-sensitive, `=~`, `contains`,
 //! `has`, `startswith`, `in~` ... are not; `has` matches whole terms; strings are never null
@@ -8,21 +9,19 @@
 //! names it, never a different answer.
 
 mod aggregates;
-pub mod ast;
 mod expr;
 mod functions;
 mod join;
-mod lexer;
-mod literal;
 mod names;
-mod parser;
-mod parser_expr;
 mod plan;
 mod reshape;
 pub mod text;
 mod udf;
 mod udf_dyn;
-mod values;
+
+/// The syntax tree, from the front end in `taskhunt-querylang`.
+pub use taskhunt_querylang::kql::ast;
+use taskhunt_querylang::kql::{lexer, literal, values};
 
 use crate::engine::Engine;
 use crate::error::QueryError;
@@ -56,7 +55,7 @@ pub fn plan_with_notes(engine: &Engine, text: &str) -> Result<Planned, QueryErro
 }
 
 fn plan_here(engine: &Engine, text: &str) -> Result<Planned, QueryError> {
-    let q = parser::parse(text)?;
+    let q = taskhunt_querylang::kql::parse(text)?;
     let planner = plan::Planner {
         engine,
         text,
@@ -73,7 +72,7 @@ fn plan_here(engine: &Engine, text: &str) -> Result<Planned, QueryError> {
 /// Parses `text` and returns the notes planning would give (e.g. that `render` is ignored),
 /// without needing an engine. Empty when the query does not parse.
 pub fn notes(text: &str) -> Vec<String> {
-    let Ok(q) = parser::parse(text) else { return Vec::new() };
+    let Ok(q) = taskhunt_querylang::kql::parse(text) else { return Vec::new() };
     let mut out = Vec::new();
     let mut pipelines = vec![&q.body];
     for l in &q.lets {
@@ -93,5 +92,5 @@ pub fn notes(text: &str) -> Vec<String> {
 
 /// Parses without planning: for syntax checks (`taskhunt` hunts lint) and tests.
 pub fn parse(text: &str) -> Result<ast::Query, QueryError> {
-    parser::parse(text)
+    Ok(taskhunt_querylang::kql::parse(text)?)
 }

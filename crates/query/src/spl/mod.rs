@@ -1,5 +1,5 @@
-//! SPL front end: parse into our own syntax tree ([`ast`]), then plan onto DataFusion's
-//! DataFrame API ([`plan`]), never through SQL text.
+//! SPL: the front end in `taskhunt-querylang` parses into our own syntax tree ([`ast`]); the
+//! planner here maps it onto DataFusion's DataFrame API ([`plan`]), never through SQL text.
 //!
 //! What runs, and how it maps Splunk's semantics onto the Arrow tables:
 //!
@@ -40,15 +40,13 @@
 //! - Anything else — an unknown command, function, option or regex feature — is an error that
 //!   names it, never a silently different answer.
 
-pub mod ast;
 mod commands;
-pub mod lexer;
-pub mod parser;
-mod parser_commands;
-mod parser_expr;
 pub mod plan;
 mod udf;
 mod xml;
+
+/// The front end (lexer, parser, syntax tree), from `taskhunt-querylang`.
+pub use taskhunt_querylang::spl::{ast, lexer, parser};
 
 use crate::engine::Engine;
 use crate::error::QueryError;
@@ -56,6 +54,6 @@ use datafusion::prelude::DataFrame;
 
 /// Plans an SPL query over the engine's tables.
 pub fn plan(engine: &Engine, text: &str) -> Result<DataFrame, QueryError> {
-    let stages = parser::parse(text)?;
+    let stages = taskhunt_querylang::spl::parse(text)?;
     plan::plan(engine, text, &stages)
 }

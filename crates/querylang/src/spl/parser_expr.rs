@@ -5,7 +5,7 @@
 use super::ast::*;
 use super::lexer::{Mode, Tok};
 use super::parser::{Parser, is_word};
-use crate::error::QueryError;
+use crate::error::ParseError;
 
 /// Nesting deeper than this is refused rather than risking the stack.
 const MAX_DEPTH: usize = 100;
@@ -22,12 +22,12 @@ fn balance<T>(mut items: Vec<T>, join: &impl Fn(T, T) -> T) -> Option<T> {
 
 impl Parser<'_> {
     /// A search expression up to `|`, `)` or the end; `None` when there is nothing.
-    pub fn search_opt(&mut self) -> Result<Option<Search>, QueryError> {
+    pub fn search_opt(&mut self) -> Result<Option<Search>, ParseError> {
         self.search_seq(0)
     }
 
     #[recursive::recursive]
-    fn search_seq(&mut self, depth: usize) -> Result<Option<Search>, QueryError> {
+    fn search_seq(&mut self, depth: usize) -> Result<Option<Search>, ParseError> {
         if depth > MAX_DEPTH {
             return Err(self.err(self.lex.pos(), "search is nested too deeply"));
         }
@@ -49,7 +49,7 @@ impl Parser<'_> {
         }
     }
 
-    fn search_or(&mut self, depth: usize) -> Result<Search, QueryError> {
+    fn search_or(&mut self, depth: usize) -> Result<Search, ParseError> {
         let mut items = vec![self.search_not(depth)?];
         loop {
             let t = self.peek(Mode::Search)?;
@@ -62,7 +62,7 @@ impl Parser<'_> {
     }
 
     #[recursive::recursive]
-    fn search_not(&mut self, depth: usize) -> Result<Search, QueryError> {
+    fn search_not(&mut self, depth: usize) -> Result<Search, ParseError> {
         let t = self.peek(Mode::Search)?;
         if matches!(&t.tok, Tok::Word(w) if w == "NOT") {
             self.next(Mode::Search)?;
@@ -74,7 +74,7 @@ impl Parser<'_> {
         self.search_primary(depth)
     }
 
-    fn search_primary(&mut self, depth: usize) -> Result<Search, QueryError> {
+    fn search_primary(&mut self, depth: usize) -> Result<Search, ParseError> {
         let t = self.next(Mode::Search)?;
         let (text, quoted) = match t.tok {
             Tok::LParen => {
@@ -146,11 +146,11 @@ impl Parser<'_> {
     }
 
     /// An eval expression.
-    pub fn expr(&mut self) -> Result<Expr, QueryError> {
+    pub fn expr(&mut self) -> Result<Expr, ParseError> {
         self.expr_bin(0, 0)
     }
 
-    fn binop_at(&self, level: usize) -> Result<Option<BinOp>, QueryError> {
+    fn binop_at(&self, level: usize) -> Result<Option<BinOp>, ParseError> {
         let t = self.peek(Mode::Expr)?;
         let word = |w: &str| is_word(&t.tok, w);
         Ok(match level {
@@ -185,7 +185,7 @@ impl Parser<'_> {
 
     /// Precedence climbing over levels 0 (OR) .. 6 (`* / %`); level 3 is NOT, 7 unary.
     #[recursive::recursive]
-    fn expr_bin(&mut self, level: usize, depth: usize) -> Result<Expr, QueryError> {
+    fn expr_bin(&mut self, level: usize, depth: usize) -> Result<Expr, ParseError> {
         if depth > MAX_DEPTH {
             return Err(self.err(self.lex.pos(), "expression is nested too deeply"));
         }
@@ -249,7 +249,7 @@ impl Parser<'_> {
     }
 
     #[recursive::recursive]
-    fn expr_unary(&mut self, depth: usize) -> Result<Expr, QueryError> {
+    fn expr_unary(&mut self, depth: usize) -> Result<Expr, ParseError> {
         if depth > MAX_DEPTH {
             return Err(self.err(self.lex.pos(), "expression is nested too deeply"));
         }
@@ -272,7 +272,7 @@ impl Parser<'_> {
         }
     }
 
-    fn expr_primary(&mut self, depth: usize) -> Result<Expr, QueryError> {
+    fn expr_primary(&mut self, depth: usize) -> Result<Expr, ParseError> {
         let t = self.next(Mode::Expr)?;
         match t.tok {
             Tok::Num(n) => {
@@ -308,7 +308,7 @@ impl Parser<'_> {
     }
 
     /// Arguments after `(` up to the matching `)`.
-    fn call_args(&mut self, depth: usize) -> Result<Vec<Expr>, QueryError> {
+    fn call_args(&mut self, depth: usize) -> Result<Vec<Expr>, ParseError> {
         let mut args = Vec::new();
         if self.peek(Mode::Expr)?.tok == Tok::RParen {
             self.next(Mode::Expr)?;

@@ -4,7 +4,7 @@
 
 use super::ast::*;
 use super::lexer::{Lexer, Mode, Span, Tok, Token};
-use crate::error::QueryError;
+use crate::error::ParseError;
 
 pub struct Parser<'a> {
     pub lex: Lexer<'a>,
@@ -82,7 +82,7 @@ const UNSUPPORTED: &[&str] = &[
     "union",
 ];
 
-pub fn parse(text: &str) -> Result<Vec<Stage>, QueryError> {
+pub fn parse(text: &str) -> Result<Vec<Stage>, ParseError> {
     let mut p = Parser { lex: Lexer::new(text)? };
     p.pipeline()
 }
@@ -92,29 +92,29 @@ pub fn is_word(t: &Tok, w: &str) -> bool {
 }
 
 impl<'a> Parser<'a> {
-    pub fn err(&self, at: usize, msg: impl Into<String>) -> QueryError {
+    pub fn err(&self, at: usize, msg: impl Into<String>) -> ParseError {
         self.lex.err(at, msg)
     }
 
-    pub fn peek(&self, m: Mode) -> Result<Token, QueryError> {
+    pub fn peek(&self, m: Mode) -> Result<Token, ParseError> {
         self.lex.peek(m)
     }
 
-    pub fn next(&mut self, m: Mode) -> Result<Token, QueryError> {
+    pub fn next(&mut self, m: Mode) -> Result<Token, ParseError> {
         self.lex.next(m)
     }
 
-    pub fn expect(&mut self, m: Mode, want: Tok, what: &str) -> Result<Token, QueryError> {
+    pub fn expect(&mut self, m: Mode, want: Tok, what: &str) -> Result<Token, ParseError> {
         let t = self.next(m)?;
         if t.tok == want { Ok(t) } else { Err(self.err(t.span.start, format!("expected {what}, found {}", t.tok.describe()))) }
     }
 
     /// Whether the command's arguments are over (`|` or the end comes next).
-    pub fn at_end(&self) -> Result<bool, QueryError> {
+    pub fn at_end(&self) -> Result<bool, ParseError> {
         Ok(matches!(self.peek(Mode::Search)?.tok, Tok::Pipe | Tok::Eof))
     }
 
-    fn pipeline(&mut self) -> Result<Vec<Stage>, QueryError> {
+    fn pipeline(&mut self) -> Result<Vec<Stage>, ParseError> {
         let first = self.peek(Mode::Search)?;
         let mut stages = Vec::new();
         match &first.tok {
@@ -163,7 +163,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn command(&mut self, name: &str, span: Span) -> Result<Command, QueryError> {
+    fn command(&mut self, name: &str, span: Span) -> Result<Command, ParseError> {
         Ok(match name {
             "search" => Command::Search(self.search_opt()?),
             "where" => {
@@ -218,7 +218,7 @@ impl<'a> Parser<'a> {
         })
     }
 
-    pub fn end_of_command(&self, cmd: &str) -> Result<(), QueryError> {
+    pub fn end_of_command(&self, cmd: &str) -> Result<(), ParseError> {
         let t = self.peek(Mode::Search)?;
         if matches!(t.tok, Tok::Pipe | Tok::Eof) {
             Ok(())
@@ -228,7 +228,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A field name: a word or a quoted string.
-    pub fn name(&mut self, what: &str) -> Result<Name, QueryError> {
+    pub fn name(&mut self, what: &str) -> Result<Name, ParseError> {
         let t = self.next(Mode::Search)?;
         match t.tok {
             Tok::Word(w) => Ok(Name { text: w, span: t.span }),
@@ -238,7 +238,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Field names separated by spaces or commas, up to `|`, the end, or a `stop` word.
-    pub(super) fn fields(&mut self, stop: &[&str]) -> Result<Vec<Name>, QueryError> {
+    pub(super) fn fields(&mut self, stop: &[&str]) -> Result<Vec<Name>, ParseError> {
         let mut out = Vec::new();
         loop {
             let t = self.peek(Mode::Search)?;
@@ -254,7 +254,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn non_empty_fields(&mut self, cmd: &str, span: Span) -> Result<Vec<Name>, QueryError> {
+    fn non_empty_fields(&mut self, cmd: &str, span: Span) -> Result<Vec<Name>, ParseError> {
         let f = self.fields(&[])?;
         if f.is_empty() {
             return Err(self.err(span.end, format!("{cmd} needs at least one field")));
@@ -264,7 +264,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `key=value`; the value a word or string.
-    pub(super) fn option(&mut self, cmd: &str) -> Result<(Name, SearchValue), QueryError> {
+    pub(super) fn option(&mut self, cmd: &str) -> Result<(Name, SearchValue), ParseError> {
         let key = self.name("an option")?;
         let eq = self.next(Mode::Search)?;
         if eq.tok != Tok::Eq {
@@ -279,11 +279,11 @@ impl<'a> Parser<'a> {
         Ok((key, value))
     }
 
-    pub(super) fn number(&self, v: &SearchValue, what: &str) -> Result<usize, QueryError> {
+    pub(super) fn number(&self, v: &SearchValue, what: &str) -> Result<usize, ParseError> {
         v.text.parse::<usize>().map_err(|_| self.err(v.span.start, format!("{what} must be a whole number, not `{}`", v.text)))
     }
 
-    pub(super) fn boolean(&self, v: &SearchValue, what: &str) -> Result<bool, QueryError> {
+    pub(super) fn boolean(&self, v: &SearchValue, what: &str) -> Result<bool, ParseError> {
         match v.text.to_ascii_lowercase().as_str() {
             "true" | "t" | "1" | "yes" => Ok(true),
             "false" | "f" | "0" | "no" => Ok(false),
@@ -292,7 +292,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `head`/`tail`: `[N]` or `limit=N`, default 10.
-    fn count_arg(&mut self, cmd: &str) -> Result<usize, QueryError> {
+    fn count_arg(&mut self, cmd: &str) -> Result<usize, ParseError> {
         let mut n = 10;
         while !self.at_end()? {
             let t = self.peek(Mode::Search)?;
@@ -312,7 +312,7 @@ impl<'a> Parser<'a> {
         Ok(n)
     }
 
-    fn eval_assignments(&mut self, span: Span) -> Result<Vec<(Name, Expr)>, QueryError> {
+    fn eval_assignments(&mut self, span: Span) -> Result<Vec<(Name, Expr)>, ParseError> {
         let mut out = Vec::new();
         loop {
             let t = self.next(Mode::Expr)?;
@@ -342,7 +342,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn stats(&mut self, span: Span) -> Result<Command, QueryError> {
+    fn stats(&mut self, span: Span) -> Result<Command, ParseError> {
         let mut aggs = Vec::new();
         let mut by = Vec::new();
         loop {
@@ -393,7 +393,7 @@ impl<'a> Parser<'a> {
         Ok(Command::Stats { aggs, by })
     }
 
-    fn rename(&mut self, span: Span) -> Result<Command, QueryError> {
+    fn rename(&mut self, span: Span) -> Result<Command, ParseError> {
         let mut pairs = Vec::new();
         while !self.at_end()? {
             if self.peek(Mode::Search)?.tok == Tok::Comma {
@@ -418,7 +418,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Sort keys: `[+|-]field`, `- field`, `num(field)`, `str(field)`, `auto(field)`.
-    fn sort_keys(&mut self, stop_at_option: bool) -> Result<Vec<SortKey>, QueryError> {
+    fn sort_keys(&mut self, stop_at_option: bool) -> Result<Vec<SortKey>, ParseError> {
         let mut keys = Vec::new();
         let mut pending_desc = None;
         loop {
@@ -480,7 +480,7 @@ impl<'a> Parser<'a> {
         Ok(keys)
     }
 
-    fn sort(&mut self, span: Span) -> Result<Command, QueryError> {
+    fn sort(&mut self, span: Span) -> Result<Command, ParseError> {
         let mut limit = None;
         let t = self.peek(Mode::Search)?;
         if let Tok::Word(w) = &t.tok {
@@ -500,7 +500,7 @@ impl<'a> Parser<'a> {
         Ok(Command::Sort { keys, limit: limit.filter(|n| *n > 0) })
     }
 
-    fn dedup(&mut self, span: Span) -> Result<Command, QueryError> {
+    fn dedup(&mut self, span: Span) -> Result<Command, ParseError> {
         let mut limit = 1;
         let t = self.peek(Mode::Search)?;
         if let Tok::Word(w) = &t.tok

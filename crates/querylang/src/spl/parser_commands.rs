@@ -3,10 +3,10 @@
 use super::ast::*;
 use super::lexer::{Lexer, Mode, Span, Tok};
 use super::parser::{Parser, value_name};
-use crate::error::QueryError;
+use crate::error::ParseError;
 
 impl Parser<'_> {
-    pub(super) fn rex(&mut self, span: Span) -> Result<Command, QueryError> {
+    pub(super) fn rex(&mut self, span: Span) -> Result<Command, ParseError> {
         let mut field = None;
         let mut regex = None;
         let mut sed = false;
@@ -40,7 +40,7 @@ impl Parser<'_> {
         Ok(Command::Rex { field, regex, regex_span, mode })
     }
 
-    fn sed(&self, text: &str, span: Span) -> Result<RexMode, QueryError> {
+    fn sed(&self, text: &str, span: Span) -> Result<RexMode, ParseError> {
         let Some((_, replacement, flags)) = sed_parts(text) else {
             return Err(self.err(span.start, "rex mode=sed needs \"s/regex/replacement/flags\""));
         };
@@ -52,7 +52,7 @@ impl Parser<'_> {
         Ok(RexMode::Sed { replacement, global })
     }
 
-    pub(super) fn top_args(&mut self, cmd: &str, span: Span) -> Result<TopArgs, QueryError> {
+    pub(super) fn top_args(&mut self, cmd: &str, span: Span) -> Result<TopArgs, ParseError> {
         let mut a = TopArgs {
             limit: 10,
             fields: vec![],
@@ -102,7 +102,7 @@ impl Parser<'_> {
         Ok(a)
     }
 
-    pub(super) fn transaction(&mut self) -> Result<TransactionArgs, QueryError> {
+    pub(super) fn transaction(&mut self) -> Result<TransactionArgs, ParseError> {
         let mut a = TransactionArgs {
             fields: vec![],
             startswith: None,
@@ -156,7 +156,7 @@ impl Parser<'_> {
     }
 
     /// `startswith=`/`endswith=`: `"search terms"`, `eval(expr)`, or one bare term.
-    fn boundary(&mut self) -> Result<Boundary, QueryError> {
+    fn boundary(&mut self) -> Result<Boundary, ParseError> {
         let t = self.next(Mode::Search)?;
         match t.tok {
             Tok::Word(w) if w.eq_ignore_ascii_case("eval") && self.peek(Mode::Search)?.tok == Tok::LParen => {
@@ -178,7 +178,7 @@ impl Parser<'_> {
 /// A search written inside a quoted option value, parsed on its own; errors come back with the
 /// byte offset inside `s`.
 fn parse_nested_search(s: &str) -> Result<Search, (usize, String)> {
-    let to_offset = |e: QueryError| {
+    let to_offset = |e: ParseError| {
         let line_start: usize = s.split_inclusive('\n').take(e.line.saturating_sub(1)).map(str::len).sum();
         let col: usize = s[line_start..].chars().take(e.column.saturating_sub(1)).map(char::len_utf8).sum();
         (line_start + col, e.message)

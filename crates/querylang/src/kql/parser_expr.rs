@@ -4,7 +4,7 @@
 use super::ast::*;
 use super::lexer::Tok;
 use super::parser::{MAX_OPERANDS, Parser};
-use crate::error::QueryError;
+use crate::error::ParseError;
 
 fn str_op(name: &str) -> Option<(StrOp, bool)> {
     let (base, cs) = match name.strip_suffix("_cs") {
@@ -32,14 +32,14 @@ enum CmpOp {
 }
 
 impl Parser<'_> {
-    pub fn expr(&mut self) -> Result<Expr, QueryError> {
+    pub fn expr(&mut self) -> Result<Expr, ParseError> {
         self.enter()?;
         let e = self.binary(0)?;
         self.depth -= 1;
         Ok(e)
     }
 
-    fn binary(&mut self, level: u8) -> Result<Expr, QueryError> {
+    fn binary(&mut self, level: u8) -> Result<Expr, ParseError> {
         match level {
             0 | 1 => {
                 // `and` / `or` chains (long IOC lists) become balanced trees, so that their depth
@@ -136,7 +136,7 @@ impl Parser<'_> {
         }
     }
 
-    fn comparison(&mut self, op: CmpOp, lhs: Expr) -> Result<Expr, QueryError> {
+    fn comparison(&mut self, op: CmpOp, lhs: Expr) -> Result<Expr, ParseError> {
         let start = lhs.span.0;
         match op {
             CmpOp::Bin(op) => {
@@ -188,7 +188,7 @@ impl Parser<'_> {
         }
     }
 
-    fn unary(&mut self) -> Result<Expr, QueryError> {
+    fn unary(&mut self) -> Result<Expr, ParseError> {
         let t = self.peek().clone();
         if t.is_sym("-") || t.is_sym("+") {
             self.bump();
@@ -209,7 +209,7 @@ impl Parser<'_> {
         self.postfix()
     }
 
-    fn postfix(&mut self) -> Result<Expr, QueryError> {
+    fn postfix(&mut self) -> Result<Expr, ParseError> {
         let mut e = self.primary()?;
         let mut chained = 0;
         loop {
@@ -236,7 +236,7 @@ impl Parser<'_> {
         }
     }
 
-    fn primary(&mut self) -> Result<Expr, QueryError> {
+    fn primary(&mut self) -> Result<Expr, ParseError> {
         let t = self.peek().clone();
         let span = (t.start, t.end);
         let lit = |k| Ok(Expr::new(k, span));

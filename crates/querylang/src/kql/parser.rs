@@ -3,7 +3,7 @@
 
 use super::ast::*;
 use super::lexer::{Tok, Token, lex};
-use crate::error::QueryError;
+use crate::error::ParseError;
 
 /// How deep expressions and sub-queries may nest before the parser gives up (keeps hostile
 /// queries from exhausting the stack, here or in the planner).
@@ -72,7 +72,7 @@ const KNOWN_OPERATORS: &[&str] = &[
     "render",
 ];
 
-pub fn parse(text: &str) -> Result<Query, QueryError> {
+pub fn parse(text: &str) -> Result<Query, ParseError> {
     let tokens = lex(text)?;
     let mut p = Parser { text, tokens, pos: 0, depth: 0 };
     p.query()
@@ -108,11 +108,11 @@ impl<'a> Parser<'a> {
         if self.pos == 0 { 0 } else { self.tokens[self.pos - 1].end }
     }
 
-    pub(super) fn err<T>(&self, at: usize, msg: impl Into<String>) -> Result<T, QueryError> {
-        Err(QueryError::at(self.text, at, msg))
+    pub(super) fn err<T>(&self, at: usize, msg: impl Into<String>) -> Result<T, ParseError> {
+        Err(ParseError::at(self.text, at, msg))
     }
 
-    pub(super) fn expected<T>(&self, what: &str) -> Result<T, QueryError> {
+    pub(super) fn expected<T>(&self, what: &str) -> Result<T, ParseError> {
         let t = self.peek();
         self.err(t.start, format!("expected {what}, found {}", t.describe()))
     }
@@ -126,7 +126,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    pub(super) fn expect_sym(&mut self, s: &str) -> Result<Token, QueryError> {
+    pub(super) fn expect_sym(&mut self, s: &str) -> Result<Token, ParseError> {
         if self.peek().is_sym(s) { Ok(self.bump()) } else { self.expected(&format!("`{s}`")) }
     }
 
@@ -139,12 +139,12 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn expect_ident(&mut self, s: &str) -> Result<(), QueryError> {
+    fn expect_ident(&mut self, s: &str) -> Result<(), ParseError> {
         if self.eat_ident(s) { Ok(()) } else { self.expected(&format!("`{s}`")) }
     }
 
     /// A name: identifier or `['quoted name']`.
-    pub(super) fn name(&mut self, what: &str) -> Result<(String, Span), QueryError> {
+    pub(super) fn name(&mut self, what: &str) -> Result<(String, Span), ParseError> {
         let t = self.peek().clone();
         if let Tok::Ident(n) = &t.tok {
             self.bump();
@@ -171,7 +171,7 @@ impl<'a> Parser<'a> {
 
     /// A name pattern for project-away / project-keep / union: identifiers and `*` written
     /// without spaces (`Initiating*`, `*Name`, `Device*Events`).
-    fn name_pattern(&mut self) -> Result<(String, Span), QueryError> {
+    fn name_pattern(&mut self) -> Result<(String, Span), ParseError> {
         let start = self.peek().start;
         if self.peek().is_sym("[") {
             return self.name("a column name");
@@ -204,7 +204,7 @@ impl<'a> Parser<'a> {
         Ok((s, (start, self.prev_end())))
     }
 
-    pub(super) fn enter(&mut self) -> Result<(), QueryError> {
+    pub(super) fn enter(&mut self) -> Result<(), ParseError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return self.err(self.peek().start, "the query nests too deeply");
@@ -214,7 +214,7 @@ impl<'a> Parser<'a> {
 
     // ---- statements ----
 
-    fn query(&mut self) -> Result<Query, QueryError> {
+    fn query(&mut self) -> Result<Query, ParseError> {
         let mut lets = Vec::new();
         let mut body = None;
         loop {
@@ -252,7 +252,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn let_statement(&mut self) -> Result<Let, QueryError> {
+    fn let_statement(&mut self) -> Result<Let, ParseError> {
         let (name, span) = self.name("a name after `let`")?;
         self.expect_sym("=")?;
         let t = self.peek().clone();
@@ -277,7 +277,7 @@ impl<'a> Parser<'a> {
 
     // ---- tabular ----
 
-    pub(super) fn pipeline(&mut self) -> Result<Pipeline, QueryError> {
+    pub(super) fn pipeline(&mut self) -> Result<Pipeline, ParseError> {
         self.enter()?;
         let source = self.source()?;
         let mut ops = Vec::new();
@@ -291,7 +291,7 @@ impl<'a> Parser<'a> {
         Ok(Pipeline { source, ops })
     }
 
-    fn source(&mut self) -> Result<Source, QueryError> {
+    fn source(&mut self) -> Result<Source, ParseError> {
         let t = self.peek().clone();
         if self.eat_sym("(") {
             let p = self.pipeline()?;
@@ -327,7 +327,7 @@ impl<'a> Parser<'a> {
         Ok(Source::Name(n, span))
     }
 
-    fn datatable(&mut self, start: usize) -> Result<Source, QueryError> {
+    fn datatable(&mut self, start: usize) -> Result<Source, ParseError> {
         self.expect_sym("(")?;
         let mut columns = Vec::new();
         loop {
@@ -352,7 +352,7 @@ impl<'a> Parser<'a> {
         Ok(Source::Datatable { columns, values, span: (start, self.prev_end()) })
     }
 
-    fn type_name(&mut self) -> Result<TypeName, QueryError> {
+    fn type_name(&mut self) -> Result<TypeName, ParseError> {
         let t = self.peek().clone();
         match t.ident().and_then(TypeName::parse) {
             Some(ty) => {
@@ -364,7 +364,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The operator's name, joining hyphenated names (`project-away`, `mv-expand`).
-    fn operator_name(&mut self) -> Result<(String, Span), QueryError> {
+    fn operator_name(&mut self) -> Result<(String, Span), ParseError> {
         let t = self.peek().clone();
         let Some(first) = t.ident() else {
             return self.expected("a query operator after `|`");
@@ -379,7 +379,7 @@ impl<'a> Parser<'a> {
         Ok((name, (t.start, self.prev_end())))
     }
 
-    fn operator(&mut self) -> Result<(Op, Span), QueryError> {
+    fn operator(&mut self) -> Result<(Op, Span), ParseError> {
         let (name, span) = self.operator_name()?;
         let op = match name.as_str() {
             "where" | "filter" => Op::Where(self.expr()?),
@@ -453,7 +453,7 @@ impl<'a> Parser<'a> {
         Ok((op, span))
     }
 
-    pub(super) fn list<T>(&mut self, mut f: impl FnMut(&mut Self) -> Result<T, QueryError>) -> Result<Vec<T>, QueryError> {
+    pub(super) fn list<T>(&mut self, mut f: impl FnMut(&mut Self) -> Result<T, ParseError>) -> Result<Vec<T>, ParseError> {
         let mut v = vec![f(self)?];
         while self.eat_sym(",") {
             v.push(f(self)?);
@@ -462,7 +462,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `hint.name = value` parameters, accepted and ignored.
-    fn skip_hints(&mut self) -> Result<(), QueryError> {
+    fn skip_hints(&mut self) -> Result<(), ParseError> {
         while self.peek().is_ident("hint") && self.peek_at(1).is_sym(".") {
             self.bump();
             self.bump();
@@ -474,7 +474,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `name = value` operator parameters (`kind=inner`, `withsource=T`).
-    fn params(&mut self, allowed: &[&str]) -> Result<Vec<(String, String, usize)>, QueryError> {
+    fn params(&mut self, allowed: &[&str]) -> Result<Vec<(String, String, usize)>, ParseError> {
         let mut out = Vec::new();
         loop {
             self.skip_hints()?;
@@ -495,7 +495,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn items(&mut self, stop_at_by: bool) -> Result<Vec<Item>, QueryError> {
+    fn items(&mut self, stop_at_by: bool) -> Result<Vec<Item>, ParseError> {
         let mut items = Vec::new();
         loop {
             if self.peek().is_sym("(") && matches!(self.peek_at(1).tok, Tok::Ident(_)) && self.peek_at(2).is_sym(",") {
@@ -520,7 +520,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn sort_key(&mut self) -> Result<SortKey, QueryError> {
+    fn sort_key(&mut self) -> Result<SortKey, ParseError> {
         let expr = self.expr()?;
         let mut asc = false;
         if self.eat_ident("asc") {
@@ -540,7 +540,7 @@ impl<'a> Parser<'a> {
         Ok(SortKey { expr, asc, nulls_first })
     }
 
-    fn join(&mut self) -> Result<Op, QueryError> {
+    fn join(&mut self) -> Result<Op, ParseError> {
         let params = self.params(&["kind"])?;
         let mut kind = JoinKind::InnerUnique;
         for (_, v, at) in params {
@@ -575,7 +575,7 @@ impl<'a> Parser<'a> {
         Ok(Op::Join { kind, right: Box::new(right), right_span, on })
     }
 
-    fn join_key(&mut self) -> Result<JoinKey, QueryError> {
+    fn join_key(&mut self) -> Result<JoinKey, ParseError> {
         let t = self.peek().clone();
         if t.is_ident("$left") || t.is_ident("$right") {
             let a = self.side_column()?;
@@ -598,7 +598,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `$left.Name` or `$right.Name`: (is_left, name).
-    fn side_column(&mut self) -> Result<(bool, (String, Span)), QueryError> {
+    fn side_column(&mut self) -> Result<(bool, (String, Span)), ParseError> {
         let t = self.bump();
         let left = match t.ident() {
             Some("$left") => true,
@@ -609,7 +609,7 @@ impl<'a> Parser<'a> {
         Ok((left, self.name("a column name")?))
     }
 
-    fn union_spec(&mut self) -> Result<UnionSpec, QueryError> {
+    fn union_spec(&mut self) -> Result<UnionSpec, ParseError> {
         let mut spec = UnionSpec { inner: false, withsource: None, args: Vec::new() };
         for (k, v, at) in self.params(&["kind", "withsource", "isfuzzy"])? {
             match (k.as_str(), v.as_str()) {
@@ -637,7 +637,7 @@ impl<'a> Parser<'a> {
         Ok(spec)
     }
 
-    fn parse_op(&mut self, keep_failed: bool) -> Result<Op, QueryError> {
+    fn parse_op(&mut self, keep_failed: bool) -> Result<Op, ParseError> {
         let mut kind = ParseKind::Simple;
         let mut flags = String::new();
         for (k, v, at) in self.params(&["kind", "flags"])? {
@@ -683,7 +683,7 @@ impl<'a> Parser<'a> {
         Ok(Op::Parse { kind, flags, expr, parts, keep_failed })
     }
 
-    fn mv_expand(&mut self) -> Result<Op, QueryError> {
+    fn mv_expand(&mut self) -> Result<Op, ParseError> {
         let mut bag_as_array = false;
         let mut index = None;
         for (k, v, at) in self.params(&["kind", "bagexpansion", "with_itemindex"])? {

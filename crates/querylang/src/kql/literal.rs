@@ -3,12 +3,12 @@
 
 use super::ast::{Expr, ExprKind, TypeName};
 use super::lexer::{Tok, Token};
-use crate::error::QueryError;
+use crate::error::ParseError;
 use serde_json::Value as Json;
 
 /// If `name(` at `tokens[*pos]` (the `(`) is one of the literal forms, parses it and moves
 /// `*pos` past the `)`. `Ok(None)` means "an ordinary function call".
-pub fn special_literal(text: &str, tokens: &[Token], pos: &mut usize, name: &str, start: usize) -> Result<Option<Expr>, QueryError> {
+pub(crate) fn special_literal(text: &str, tokens: &[Token], pos: &mut usize, name: &str, start: usize) -> Result<Option<Expr>, ParseError> {
     let lp = *pos;
     let Some(rp) = matching_paren(tokens, lp) else { return Ok(None) };
     let inner = &tokens[lp + 1..rp];
@@ -26,7 +26,7 @@ pub fn special_literal(text: &str, tokens: &[Token], pos: &mut usize, name: &str
             };
             match parse_datetime(s) {
                 Some(ns) => ExprKind::DateTime(ns),
-                None => return Err(QueryError::at(text, at, format!("invalid datetime literal `{s}`"))),
+                None => return Err(ParseError::at(text, at, format!("invalid datetime literal `{s}`"))),
             }
         }
         "time" | "timespan" => match single {
@@ -34,7 +34,7 @@ pub fn special_literal(text: &str, tokens: &[Token], pos: &mut usize, name: &str
             Some(Tok::Span(ns)) => ExprKind::TimeSpan(*ns),
             Some(Tok::Long(days)) => match days.checked_mul(86_400_000_000_000) {
                 Some(ns) => ExprKind::TimeSpan(ns),
-                None => return Err(QueryError::at(text, at, "timespan out of range")),
+                None => return Err(ParseError::at(text, at, "timespan out of range")),
             },
             _ => {
                 let s = match single {
@@ -43,7 +43,7 @@ pub fn special_literal(text: &str, tokens: &[Token], pos: &mut usize, name: &str
                 };
                 match parse_timespan(s) {
                     Some(ns) => ExprKind::TimeSpan(ns),
-                    None => return Err(QueryError::at(text, at, format!("invalid timespan literal `{s}`"))),
+                    None => return Err(ParseError::at(text, at, format!("invalid timespan literal `{s}`"))),
                 }
             }
         },
@@ -51,13 +51,13 @@ pub fn special_literal(text: &str, tokens: &[Token], pos: &mut usize, name: &str
             let mut i = 0;
             let v = json(text, inner, &mut i, 0)?;
             if i != inner.len() {
-                return Err(QueryError::at(text, inner[i].start, "expected `)` after the dynamic value"));
+                return Err(ParseError::at(text, inner[i].start, "expected `)` after the dynamic value"));
             }
             ExprKind::Dynamic(v)
         }
         "typeof" => match single.and_then(|t| if let Tok::Ident(n) = t { TypeName::parse(n) } else { None }) {
             Some(ty) => ExprKind::TypeOf(ty),
-            None => return Err(QueryError::at(text, at, "expected a type name in typeof()")),
+            None => return Err(ParseError::at(text, at, "expected a type name in typeof()")),
         },
         "long" | "int" | "real" | "double" | "bool" | "boolean" | "string" => {
             let ty = TypeName::parse(name).unwrap_or(TypeName::String);
@@ -97,16 +97,16 @@ fn matching_paren(tokens: &[Token], lp: usize) -> Option<usize> {
     None
 }
 
-fn json(text: &str, toks: &[Token], i: &mut usize, depth: usize) -> Result<Json, QueryError> {
+fn json(text: &str, toks: &[Token], i: &mut usize, depth: usize) -> Result<Json, ParseError> {
     let end_at = toks.last().map_or(0, |t| t.end);
     let Some(t) = toks.get(*i) else {
-        return Err(QueryError::at(text, end_at, "expected a dynamic value"));
+        return Err(ParseError::at(text, end_at, "expected a dynamic value"));
     };
     if depth > 64 {
-        return Err(QueryError::at(text, t.start, "the dynamic value nests too deeply"));
+        return Err(ParseError::at(text, t.start, "the dynamic value nests too deeply"));
     }
     *i += 1;
-    let bad = |t: &Token| Err(QueryError::at(text, t.start, format!("unexpected {} in a dynamic value", t.describe())));
+    let bad = |t: &Token| Err(ParseError::at(text, t.start, format!("unexpected {} in a dynamic value", t.describe())));
     Ok(match &t.tok {
         Tok::Str(s) => Json::String(s.clone()),
         Tok::Long(v) => Json::from(*v),
@@ -131,7 +131,7 @@ fn json(text: &str, toks: &[Token], i: &mut usize, depth: usize) -> Result<Json,
             let raw = text[toks[lp].end..toks[rp].start].trim();
             let raw = raw.trim_matches(|c| c == '"' || c == '\'');
             let Some(ns) = parse_datetime(raw) else {
-                return Err(QueryError::at(text, t.start, format!("invalid datetime literal `{raw}`")));
+                return Err(ParseError::at(text, t.start, format!("invalid datetime literal `{raw}`")));
             };
             *i = rp + 1;
             Json::String(super::values::format_datetime(ns))
@@ -151,7 +151,7 @@ fn json(text: &str, toks: &[Token], i: &mut usize, depth: usize) -> Result<Json,
                         return Ok(Json::Array(v));
                     }
                     Some(t) => return bad(t),
-                    None => return Err(QueryError::at(text, end_at, "expected `]` in the dynamic value")),
+                    None => return Err(ParseError::at(text, end_at, "expected `]` in the dynamic value")),
                 }
             }
         }
@@ -165,13 +165,13 @@ fn json(text: &str, toks: &[Token], i: &mut usize, depth: usize) -> Result<Json,
                 let key = match toks.get(*i) {
                     Some(Token { tok: Tok::Str(s) | Tok::Ident(s), .. }) => s.clone(),
                     Some(t) => return bad(t),
-                    None => return Err(QueryError::at(text, end_at, "expected a property name")),
+                    None => return Err(ParseError::at(text, end_at, "expected a property name")),
                 };
                 *i += 1;
                 match toks.get(*i) {
                     Some(t) if t.is_sym(":") => *i += 1,
                     Some(t) => return bad(t),
-                    None => return Err(QueryError::at(text, end_at, "expected `:` in the dynamic value")),
+                    None => return Err(ParseError::at(text, end_at, "expected `:` in the dynamic value")),
                 }
                 let v = json(text, toks, i, depth + 1)?;
                 m.insert(key, v);
@@ -182,7 +182,7 @@ fn json(text: &str, toks: &[Token], i: &mut usize, depth: usize) -> Result<Json,
                         return Ok(Json::Object(m));
                     }
                     Some(t) => return bad(t),
-                    None => return Err(QueryError::at(text, end_at, "expected `}` in the dynamic value")),
+                    None => return Err(ParseError::at(text, end_at, "expected `}` in the dynamic value")),
                 }
             }
         }

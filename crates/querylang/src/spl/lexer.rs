@@ -4,7 +4,7 @@
 //! parser asks for the next token in the mode it is in; comments are blanked out beforehand so
 //! that every offset still points into the original text.
 
-use crate::error::QueryError;
+use crate::error::ParseError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Span {
@@ -116,7 +116,7 @@ pub struct Lexer<'a> {
 
 /// Replaces comments by spaces, byte for byte: ```` ```...``` ```` anywhere outside quotes, and
 /// lines whose first non-blank character is `#` (hunt-file headers).
-fn blank_comments(text: &str) -> Result<String, QueryError> {
+fn blank_comments(text: &str) -> Result<String, ParseError> {
     let b = text.as_bytes();
     let mut out = b.to_vec();
     let mut i = 0;
@@ -134,7 +134,7 @@ fn blank_comments(text: &str) -> Result<String, QueryError> {
         }
         if b[i..].starts_with(b"```") {
             let Some(len) = text[i + 3..].find("```") else {
-                return Err(QueryError::at(text, i, "unterminated comment: ``` needs a closing ```"));
+                return Err(ParseError::at(text, i, "unterminated comment: ``` needs a closing ```"));
             };
             let end = i + 3 + len + 3;
             out[i..end].iter_mut().for_each(|x| *x = if *x == b'\n' { b'\n' } else { b' ' });
@@ -165,7 +165,7 @@ fn is_search_word_char(c: char) -> bool {
 }
 
 impl<'a> Lexer<'a> {
-    pub fn new(text: &'a str) -> Result<Lexer<'a>, QueryError> {
+    pub fn new(text: &'a str) -> Result<Lexer<'a>, ParseError> {
         Ok(Lexer { text, src: blank_comments(text)?, pos: 0 })
     }
 
@@ -173,8 +173,8 @@ impl<'a> Lexer<'a> {
         self.pos
     }
 
-    pub fn err(&self, at: usize, msg: impl Into<String>) -> QueryError {
-        QueryError::at(self.text, at, msg)
+    pub fn err(&self, at: usize, msg: impl Into<String>) -> ParseError {
+        ParseError::at(self.text, at, msg)
     }
 
     fn skip_ws(&self, mut i: usize) -> usize {
@@ -192,18 +192,18 @@ impl<'a> Lexer<'a> {
         self.src[self.pos..].chars().next().is_none_or(char::is_whitespace)
     }
 
-    pub fn peek(&self, mode: Mode) -> Result<Token, QueryError> {
+    pub fn peek(&self, mode: Mode) -> Result<Token, ParseError> {
         self.lex_at(self.pos, mode).map(|(t, _)| t)
     }
 
-    pub fn next(&mut self, mode: Mode) -> Result<Token, QueryError> {
+    pub fn next(&mut self, mode: Mode) -> Result<Token, ParseError> {
         let (t, end) = self.lex_at(self.pos, mode)?;
         self.pos = end;
         Ok(t)
     }
 
     /// The `n`th token ahead (0 is the next one).
-    pub fn peek_nth(&self, mode: Mode, n: usize) -> Result<Token, QueryError> {
+    pub fn peek_nth(&self, mode: Mode, n: usize) -> Result<Token, ParseError> {
         let mut at = self.pos;
         for _ in 0..n {
             at = self.lex_at(at, mode)?.1;
@@ -216,7 +216,7 @@ impl<'a> Lexer<'a> {
         self.skip_ws(self.pos) == self.pos
     }
 
-    fn lex_at(&self, at: usize, mode: Mode) -> Result<(Token, usize), QueryError> {
+    fn lex_at(&self, at: usize, mode: Mode) -> Result<(Token, usize), ParseError> {
         let start = self.skip_ws(at);
         let rest = &self.src[start..];
         let Some(c) = rest.chars().next() else {
@@ -263,7 +263,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn expr_token(&self, start: usize, c: char) -> Result<(Token, usize), QueryError> {
+    fn expr_token(&self, start: usize, c: char) -> Result<(Token, usize), ParseError> {
         let rest = &self.src[start..];
         let tok = |t: Tok, end: usize| Ok((Token { tok: t, span: Span::new(start, end) }, end));
         match c {
@@ -316,7 +316,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// A quoted string starting at `start` (the quote). Returns the unescaped text and the end.
-    fn string(&self, start: usize, quote: char) -> Result<(String, usize), QueryError> {
+    fn string(&self, start: usize, quote: char) -> Result<(String, usize), ParseError> {
         let mut out = String::new();
         let mut chars = self.src[start + 1..].char_indices();
         while let Some((i, ch)) = chars.next() {

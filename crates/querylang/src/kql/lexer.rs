@@ -1,6 +1,6 @@
 //! KQL tokens with byte offsets into the query text.
 
-use crate::error::QueryError;
+use crate::error::ParseError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Tok {
@@ -72,7 +72,7 @@ fn span_unit(suffix: &str) -> Option<f64> {
     })
 }
 
-pub fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
+pub fn lex(text: &str) -> Result<Vec<Token>, ParseError> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -102,7 +102,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
         if j == i && text[i..].starts_with("```") {
             let body_start = i + 3;
             let Some(len) = text[body_start..].find("```") else {
-                return Err(QueryError::at(text, start, "unterminated ``` string"));
+                return Err(ParseError::at(text, start, "unterminated ``` string"));
             };
             out.push(Token { tok: Tok::Str(text[body_start..body_start + len].to_string()), start, end: body_start + len + 3 });
             i = body_start + len + 3;
@@ -134,14 +134,14 @@ pub fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
             continue;
         }
         let ch = text[i..].chars().next().unwrap_or('?');
-        return Err(QueryError::at(text, start, format!("unexpected character `{}`", ch.escape_debug())));
+        return Err(ParseError::at(text, start, format!("unexpected character `{}`", ch.escape_debug())));
     }
     out.push(Token { tok: Tok::End, start: b.len(), end: b.len() });
     Ok(out)
 }
 
 /// A quoted string whose opening quote is at `q`; returns its value and the end offset.
-fn string(text: &str, start: usize, q: usize, verbatim: bool) -> Result<(String, usize), QueryError> {
+fn string(text: &str, start: usize, q: usize, verbatim: bool) -> Result<(String, usize), ParseError> {
     let quote = text.as_bytes()[q] as char;
     let mut s = String::new();
     let mut chars = text[q + 1..].char_indices().peekable();
@@ -176,22 +176,22 @@ fn string(text: &str, start: usize, q: usize, verbatim: bool) -> Result<(String,
                     for _ in 0..want {
                         match chars.next() {
                             Some((_, h)) if h.is_ascii_hexdigit() => hex.push(h),
-                            _ => return Err(QueryError::at(text, at, "invalid escape sequence in string")),
+                            _ => return Err(ParseError::at(text, at, "invalid escape sequence in string")),
                         }
                     }
                     let code = u32::from_str_radix(&hex, 16).unwrap_or(0xFFFD);
                     s.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
                 }
-                _ => return Err(QueryError::at(text, at, format!("invalid escape sequence `\\{e}` in string"))),
+                _ => return Err(ParseError::at(text, at, format!("invalid escape sequence `\\{e}` in string"))),
             }
             continue;
         }
         s.push(ch);
     }
-    Err(QueryError::at(text, start, "unterminated string"))
+    Err(ParseError::at(text, start, "unterminated string"))
 }
 
-fn number(text: &str, start: usize) -> Result<(Tok, usize), QueryError> {
+fn number(text: &str, start: usize) -> Result<(Tok, usize), ParseError> {
     let b = text.as_bytes();
     let mut i = start;
     if text[i..].starts_with("0x") || text[i..].starts_with("0X") {
@@ -200,7 +200,7 @@ fn number(text: &str, start: usize) -> Result<(Tok, usize), QueryError> {
         while i < b.len() && b[i].is_ascii_hexdigit() {
             i += 1;
         }
-        let v = i64::from_str_radix(&text[h..i], 16).map_err(|_| QueryError::at(text, start, "invalid hexadecimal number"))?;
+        let v = i64::from_str_radix(&text[h..i], 16).map_err(|_| ParseError::at(text, start, "invalid hexadecimal number"))?;
         return Ok((Tok::Long(v), i));
     }
     while i < b.len() && b[i].is_ascii_digit() {
@@ -233,20 +233,20 @@ fn number(text: &str, start: usize) -> Result<(Tok, usize), QueryError> {
         k += 1;
     }
     if let Some(unit) = span_unit(&text[i..k]) {
-        let v: f64 = digits.parse().map_err(|_| QueryError::at(text, start, "invalid timespan"))?;
+        let v: f64 = digits.parse().map_err(|_| ParseError::at(text, start, "invalid timespan"))?;
         let ns = (v * unit).round();
         if !ns.is_finite() || ns.abs() >= 9.2e18 {
-            return Err(QueryError::at(text, start, "timespan out of range"));
+            return Err(ParseError::at(text, start, "timespan out of range"));
         }
         return Ok((Tok::Span(ns as i64), k));
     }
     if real {
-        let v: f64 = digits.parse().map_err(|_| QueryError::at(text, start, "invalid number"))?;
+        let v: f64 = digits.parse().map_err(|_| ParseError::at(text, start, "invalid number"))?;
         Ok((Tok::Real(v), i))
     } else {
         match digits.parse::<i64>() {
             Ok(v) => Ok((Tok::Long(v), i)),
-            Err(_) => Err(QueryError::at(text, start, "number out of range for a long")),
+            Err(_) => Err(ParseError::at(text, start, "number out of range for a long")),
         }
     }
 }
