@@ -145,30 +145,63 @@ fn add_reason(reasons: &mut Vec<Reason>, signal: &str, weight: i32, detail: Stri
 }
 
 /// Builds incidents from all events of a hunt and the Sigma detections among them.
+/// What incidents need to know of the whole input beyond the events an incident is made of:
+/// the registered domains each host looked up or connected to (prevalence across the fleet),
+/// the input's time span (beacon coverage), and when each host was first seen (a task's first
+/// appearance). Built from every event, also those [`crate::reduce::Reducer`] drops.
+#[derive(Default)]
+pub struct FleetContext {
+    domains: DomainStats,
+    span: Option<(Timestamp, Timestamp)>,
+    host_since: HashMap<std::sync::Arc<str>, Timestamp>,
+}
+
+impl FleetContext {
+    pub fn observe(&mut self, e: &Event) {
+        self.domains.add_host(&e.computer);
+        let t = e.timestamp;
+        self.span = Some(self.span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+        match self.host_since.get_mut(&e.computer) {
+            Some(since) => *since = (*since).min(t),
+            None => {
+                self.host_since.insert(e.computer.clone(), t);
+            }
+        }
+        if let Some(name) = crate::reduce::destination_name(e) {
+            self.domains.add(&e.computer, &name);
+        }
+    }
+
+    pub fn of(events: &[Event]) -> FleetContext {
+        let mut ctx = FleetContext::default();
+        events.iter().for_each(|e| ctx.observe(e));
+        ctx
+    }
+}
+
+/// Incidents from all of the input in memory.
 pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Incident> {
+    build_with(events, &FleetContext::of(events), detections, cfg)
+}
+
+/// Incidents from `events` (all of the input, or what a [`crate::reduce::Reducer`] kept of it)
+/// and the context of the whole input.
+pub fn build_with(events: &[Event], context: &FleetContext, detections: &Detections, cfg: &Config) -> Vec<Incident> {
     let mut remote = RemoteEvidence::default();
     let mut records = Vec::new();
-    let mut domains = DomainStats::default();
+    let domains = &context.domains;
     let mut interactive: HashMap<(String, String), Vec<Timestamp>> = HashMap::new();
     let mut record_event: HashMap<String, usize> = HashMap::new();
     let mut histories = Histories::default();
+    for (host, since) in &context.host_since {
+        histories.observe_host(host, *since);
+    }
     for (i, e) in events.iter().enumerate() {
         remote.add(e);
-        domains.add_host(&e.computer);
-        histories.observe_host(&e.computer, e.timestamp);
         for r in records_from_event(e) {
             record_event.insert(r.evidence.clone(), i);
             histories.add_record(&r);
             records.push(r);
-        }
-        if kind_of(e) == Some(Kind::Dns)
-            && let Some(q) = e.text("QueryName")
-        {
-            domains.add(&e.computer, &q);
-        } else if kind_of(e) == Some(Kind::Network)
-            && let (Some(h), _, _) = destination(e)
-        {
-            domains.add(&e.computer, &h);
         }
         if &*e.channel == "Security"
             && e.event_id == 4624
@@ -304,7 +337,7 @@ pub fn build(events: &[Event], detections: &Detections, cfg: &Config) -> Vec<Inc
             add_reason(&mut reasons, "dga_domain", 10, format!("{} looks generated ({:.2})", d.rarity.domain, d.rarity.dga));
         }
         // Beacons.
-        let span = events_span(events);
+        let span = context.span.map_or((0, 0), |(a, b)| (a.unix_seconds(), b.unix_seconds()));
         let mut beacon_findings = Vec::new();
         for ((process, dest), times) in &conns {
             // A series that is not spread over the whole dataset (an implant that only runs
@@ -476,12 +509,6 @@ fn is_private(ip: &str) -> bool {
         Ok(std::net::IpAddr::V6(v)) => v.is_loopback() || (v.segments()[0] & 0xfe00) == 0xfc00,
         Err(_) => true,
     }
-}
-
-fn events_span(events: &[Event]) -> (i64, i64) {
-    let min = events.iter().map(|e| e.timestamp).min().unwrap_or_default();
-    let max = events.iter().map(|e| e.timestamp).max().unwrap_or_default();
-    (min.unix_seconds(), max.unix_seconds())
 }
 
 /// Task name → (hosts with it, hosts in the data).

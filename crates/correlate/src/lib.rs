@@ -3,12 +3,16 @@
 //! [`incident::build`] ties each task (from `taskhunt-tasks`) to the process chain that created
 //! it, the processes it ran, their [`activity`] (files, registry, DNS, network), rare
 //! [`domains`] and [`beacon`]s, and the Sigma detections among those events; [`behaviour`]
-//! adds how the task's runs and actions changed over time.
+//! adds how the task's runs and actions changed over time. [`reduce`] makes the same incidents
+//! in bounded memory: a pass over the input a host at a time keeps only what incidents are
+//! made of, and [`incident::build_with`] runs on that.
 
 pub mod activity;
 pub mod beacon;
 pub mod behaviour;
 pub mod domains;
 pub mod incident;
+pub mod reduce;
 
-pub use incident::{Config, Incident, build};
+pub use incident::{Config, FleetContext, Incident, build, build_with};
+pub use reduce::{ReduceConfig, Reduced, Reducer};

@@ -1,0 +1,76 @@
+//! Correlation over a fleet folder (one sub-folder per host, as `simulate` writes and as
+//! collections usually arrive), in bounded memory or all in memory, with time and peak memory.
+//!
+//!     correlate_bench FLEET_DIR bounded|full
+//!
+//! `bounded` reads one host folder at a time, sorts it, and streams it through the `Reducer`,
+//! then builds incidents from what it kept; `full` reads everything and builds from it all, as
+//! `taskhunt hunt` does today. `scripts/bench-correlate` makes the fleet and runs both.
+
+use std::path::PathBuf;
+use std::time::Instant;
+use taskhunt_correlate::incident::Detections;
+use taskhunt_correlate::{Config, ReduceConfig, Reducer, build, build_with};
+use taskhunt_events::{Event, ReadOptions, read_paths};
+
+fn read_sorted(path: &PathBuf) -> Vec<Event> {
+    let mut events = Vec::new();
+    read_paths(std::slice::from_ref(path), &ReadOptions::default(), |b| events.extend(b.events), |_, _| {});
+    events.sort_by(|a, b| (a.timestamp, &a.computer, a.record_id).cmp(&(b.timestamp, &b.computer, b.record_id)));
+    events
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: correlate_bench FLEET_DIR bounded|full";
+    let dir = PathBuf::from(args.next().expect(usage));
+    let mode = args.next().expect(usage);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cfg = Config::default();
+    let none = Detections::new();
+    let started = Instant::now();
+    let (seen, kept, incidents, read_secs) = match mode.as_str() {
+        "bounded" => {
+            let mut hosts: Vec<PathBuf> =
+                std::fs::read_dir(&dir).expect("fleet folder").flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+            hosts.sort();
+            let mut reducer = Reducer::new(ReduceConfig::default());
+            for host in &hosts {
+                for e in read_sorted(host) {
+                    reducer.push(e, false);
+                }
+            }
+            let reduced = reducer.finish();
+            let read_secs = started.elapsed().as_secs_f64();
+            println!("reduce: {:?}; RSS peak so far {:.0} MiB", reduced.stats, peak_rss_mib());
+            let mut kept = reduced.events;
+            kept.sort_by(|a, b| (a.timestamp, &a.computer, a.record_id).cmp(&(b.timestamp, &b.computer, b.record_id)));
+            let incidents = build_with(&kept, &reduced.context, &none, &cfg);
+            (reduced.stats.events_seen, kept.len(), incidents, read_secs)
+        }
+        "full" => {
+            let all = read_sorted(&dir);
+            let read_secs = started.elapsed().as_secs_f64();
+            let incidents = build(&all, &none, &cfg);
+            (all.len() as u64, all.len(), incidents, read_secs)
+        }
+        _ => panic!("{usage}"),
+    };
+    let total = started.elapsed().as_secs_f64();
+    let serious = incidents.iter().filter(|i| i.score >= 50).count();
+    println!(
+        "{mode}: {seen} events ({cores} cores): read{} {read_secs:.1} s, incidents {:.1} s, total {total:.1} s ({:.0} events/s); \
+         {kept} events held for incidents; {} incidents ({serious} medium or above); peak RSS {:.0} MiB",
+        if mode == "bounded" { " + reduce" } else { "" },
+        total - read_secs,
+        seen as f64 / total,
+        incidents.len(),
+        peak_rss_mib()
+    );
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()).unwrap_or(0.0);
+    kb / 1024.0
+}
