@@ -154,6 +154,12 @@ pub struct FleetContext {
     domains: DomainStats,
     span: Option<(Timestamp, Timestamp)>,
     host_since: HashMap<std::sync::Arc<str>, Timestamp>,
+    /// Task name (lower case) → hosts it was seen on; and every host with a task (stack counts).
+    task_hosts: HashMap<String, BTreeSet<String>>,
+    task_fleet: BTreeSet<String>,
+    /// (host an event was logged on, host a task record of it is about), when they differ:
+    /// a task created remotely (`schtasks /create /s HOST`).
+    pub(crate) cross_host: BTreeSet<(String, String)>,
 }
 
 impl FleetContext {
@@ -170,6 +176,21 @@ impl FleetContext {
         if let Some(name) = crate::reduce::destination_name(e) {
             self.domains.add(&e.computer, &name);
         }
+        for r in records_from_event(e) {
+            // By short name: a remote creation names the host as typed (`/s WKS-0010`), its own
+            // log by its FQDN, and both are one host.
+            let short = r.host.split('.').next().unwrap_or(&r.host).to_ascii_lowercase();
+            self.task_hosts.entry(r.name.to_ascii_lowercase()).or_default().insert(short.clone());
+            self.task_fleet.insert(short);
+            if !taskhunt_tasks::lineage::same_host(&r.host, &e.computer) {
+                self.cross_host.insert((e.computer.to_string(), r.host.clone()));
+            }
+        }
+    }
+
+    /// Task name → (hosts with it, hosts with any task).
+    fn stack_counts(&self) -> HashMap<String, (usize, usize)> {
+        self.task_hosts.iter().map(|(k, v)| (k.clone(), (v.len(), self.task_fleet.len()))).collect()
     }
 
     pub fn of(events: &[Event]) -> FleetContext {
@@ -229,7 +250,7 @@ pub fn build_with(events: &[Event], context: &FleetContext, detections: &Detecti
     let node_by_evidence: HashMap<&str, usize> = tree.nodes.iter().enumerate().map(|(i, n)| (n.evidence.as_str(), i)).collect();
     let process_event: HashMap<String, usize> =
         events.iter().enumerate().filter(|(_, e)| matches!(e.event_id, 1 | 4688)).map(|(i, e)| (e.report_id(), i)).collect();
-    let fleet_counts = stack_counts(&entries);
+    let fleet_counts = context.stack_counts();
 
     let mut incidents = Vec::new();
     for (ei, entry) in entries.iter().enumerate() {
@@ -466,12 +487,19 @@ pub fn build_with(events: &[Event], context: &FleetContext, detections: &Detecti
             behaviour: changes,
         });
     }
+    finish(&mut incidents);
+    incidents
+}
+
+/// Orders incidents (highest score first), numbers them and groups campaigns: for incidents
+/// built in pieces (a group of hosts at a time), once more over all of them.
+pub fn finish(incidents: &mut [Incident]) {
     incidents.sort_by(|a, b| b.score.cmp(&a.score).then(a.first_seen.cmp(&b.first_seen)).then(a.task_name.cmp(&b.task_name)));
     for (i, inc) in incidents.iter_mut().enumerate() {
         inc.id = format!("INC-{:04}", i + 1);
+        inc.campaign = None;
     }
-    group_campaigns(&mut incidents);
-    incidents
+    group_campaigns(incidents);
 }
 
 /// Creating processes that mean "a program did this", not a person at a console.
@@ -509,16 +537,6 @@ fn is_private(ip: &str) -> bool {
         Ok(std::net::IpAddr::V6(v)) => v.is_loopback() || (v.segments()[0] & 0xfe00) == 0xfc00,
         Err(_) => true,
     }
-}
-
-/// Task name → (hosts with it, hosts in the data).
-fn stack_counts(entries: &[TaskEntry]) -> HashMap<String, (usize, usize)> {
-    let fleet: BTreeSet<&str> = entries.iter().map(|e| e.host.as_str()).collect();
-    let mut by_name: HashMap<String, BTreeSet<String>> = HashMap::new();
-    for e in entries {
-        by_name.entry(e.task_name.to_ascii_lowercase()).or_default().insert(e.host.to_ascii_lowercase());
-    }
-    by_name.into_iter().map(|(k, v)| (k, (v.len(), fleet.len()))).collect()
 }
 
 fn techniques(

@@ -15,4 +15,4 @@ pub mod incident;
 pub mod reduce;
 
 pub use incident::{Config, FleetContext, Incident, build, build_with};
-pub use reduce::{ReduceConfig, Reduced, Reducer};
+pub use reduce::{FleetRun, ReduceConfig, Reduced, Reducer, fleet_incidents};

@@ -348,3 +348,95 @@ pub(crate) fn destination_name(e: &Event) -> Option<String> {
         _ => None,
     }
 }
+
+/// What [`fleet_incidents`] did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct FleetRun {
+    pub folders: usize,
+    /// Folders read together because a task was created from one onto another (each group is
+    /// reduced and built at once); the largest group's size.
+    pub groups: usize,
+    pub largest_group: usize,
+    pub reduce: ReduceStats,
+}
+
+/// Incidents for a fleet laid out a folder per host (as collections usually arrive), in memory
+/// bounded by the largest group of connected hosts rather than by the fleet: a first pass over
+/// every folder builds the [`FleetContext`] (domain prevalence, task stack counts, spans) and
+/// finds tasks created from one host onto another; the second reads one group of folders at a
+/// time (a host, or hosts a remote task creation links), reduces it and builds its incidents
+/// against the fleet's context. `read` gives a folder's events. (Sigma detections are not
+/// part of these incidents yet: `taskhunt hunt` still builds from everything in memory.)
+pub fn fleet_incidents(
+    folders: &[std::path::PathBuf],
+    read: &dyn Fn(&std::path::Path) -> Vec<Event>,
+    cfg: &crate::Config,
+    reduce: &ReduceConfig,
+) -> (Vec<crate::Incident>, FleetRun) {
+    let short = |h: &str| h.split('.').next().unwrap_or(h).to_ascii_lowercase();
+    let mut context = FleetContext::default();
+    // Short host name → the folders it logged in.
+    let mut folder_of: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut edges: Vec<(usize, String)> = Vec::new();
+    for (i, f) in folders.iter().enumerate() {
+        let before = context.cross_host.clone();
+        let mut hosts: HashSet<String> = HashSet::new();
+        for e in read(f) {
+            context.observe(&e);
+            if !hosts.contains(&*e.computer) {
+                hosts.insert(e.computer.to_string());
+            }
+        }
+        for h in hosts {
+            folder_of.entry(short(&h)).or_default().push(i);
+        }
+        // Cross-host pairs first seen in this folder came from it.
+        edges.extend(context.cross_host.difference(&before).map(|(_, to)| (i, to.clone())));
+    }
+    // Groups: folders joined by a remote task creation from one to another.
+    let mut parent: Vec<usize> = (0..folders.len()).collect();
+    fn root(p: &mut [usize], mut i: usize) -> usize {
+        while p[i] != i {
+            p[i] = p[p[i]];
+            i = p[i];
+        }
+        i
+    }
+    for (from, to) in &edges {
+        for &j in folder_of.get(&short(to)).into_iter().flatten() {
+            let (a, b) = (root(&mut parent, *from), root(&mut parent, j));
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
+    for i in 0..folders.len() {
+        let r = root(&mut parent, i);
+        groups.entry(r).or_default().push(i);
+    }
+    let mut run = FleetRun { folders: folders.len(), groups: groups.len(), ..FleetRun::default() };
+    let mut incidents = Vec::new();
+    for members in groups.values() {
+        run.largest_group = run.largest_group.max(members.len());
+        let mut events: Vec<Event> = members.iter().flat_map(|&i| read(&folders[i])).collect();
+        events.sort_by(|a, b| (a.timestamp, &a.computer, a.record_id).cmp(&(b.timestamp, &b.computer, b.record_id)));
+        let mut reducer = Reducer::new(reduce.clone());
+        for e in events {
+            reducer.push(e, false);
+        }
+        let reduced = reducer.finish();
+        add_stats(&mut run.reduce, &reduced.stats);
+        let mut kept = reduced.events;
+        kept.sort_by(|a, b| (a.timestamp, &a.computer, a.record_id).cmp(&(b.timestamp, &b.computer, b.record_id)));
+        incidents.extend(crate::incident::build_with(&kept, &context, &crate::incident::Detections::new(), cfg));
+    }
+    crate::incident::finish(&mut incidents);
+    (incidents, run)
+}
+
+fn add_stats(total: &mut ReduceStats, s: &ReduceStats) {
+    total.events_seen += s.events_seen;
+    total.events_kept += s.events_kept;
+    total.peak_window_processes = total.peak_window_processes.max(s.peak_window_processes);
+    total.expired_processes += s.expired_processes;
+    total.chain_processes += s.chain_processes;
+}

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use taskhunt_correlate::incident::Detections;
-use taskhunt_correlate::{Config, FleetContext, Incident, ReduceConfig, Reducer, build, build_with};
+use taskhunt_correlate::{Config, FleetContext, Incident, ReduceConfig, Reducer, build, build_with, fleet_incidents};
 use taskhunt_events::{Event, ReadOptions, read_paths};
 use taskhunt_simulate::{FleetSpec, simulate};
 
@@ -82,6 +82,25 @@ fn reduced_fleet_gives_the_same_incidents() {
         }
     }
     assert_eq!(a.len(), b.len(), "full {} incidents, bounded {}", a.len(), b.len());
+
+    // A host folder (or a group of them, linked by a remote task creation) at a time, against
+    // the fleet's context: the same again, ids and campaigns included.
+    let (by_host, run) = fleet_incidents(&hosts, &|p: &Path| read_sorted(p), &cfg, &ReduceConfig::default());
+    eprintln!("{run:?}");
+    assert_eq!(run.reduce.events_seen as usize, total);
+    // The lateral-movement scenario creates a task from one host onto another.
+    assert!(run.largest_group >= 2 && run.groups < 12, "{run:?}");
+    let c: Vec<String> = by_host.iter().map(|i| format!("{} {:?} {}", i.id, i.campaign, summary(i))).collect();
+    let a: Vec<String> = full.iter().map(|i| format!("{} {:?} {}", i.id, i.campaign, summary(i))).collect();
+    for (x, y) in a.iter().zip(&c) {
+        if x != y {
+            let at = x.chars().zip(y.chars()).take_while(|(p, q)| p == q).count();
+            let from = at.saturating_sub(300);
+            let tail = |s: &str| s.chars().skip(from).take(700).collect::<String>();
+            panic!("incidents differ at char {at}:\nfull:     {}\nby host:  {}", tail(x), tail(y));
+        }
+    }
+    assert_eq!(a.len(), c.len());
 }
 
 #[test]
