@@ -3,14 +3,15 @@
 //!
 //!     correlate_bench FLEET_DIR bounded|full
 //!
-//! `bounded` reads one host folder at a time, sorts it, and streams it through the `Reducer`,
-//! then builds incidents from what it kept; `full` reads everything and builds from it all, as
+//! `bounded` runs `fleet_incidents`: a first pass over every host folder for the fleet-wide
+//! context, then one host folder (or group linked by remote task creation) at a time, reduced and
+//! built; `full` reads everything and builds from it all, as
 //! `taskhunt hunt` does today. `scripts/bench-correlate` makes the fleet and runs both.
 
 use std::path::PathBuf;
 use std::time::Instant;
 use taskhunt_correlate::incident::Detections;
-use taskhunt_correlate::{Config, ReduceConfig, Reducer, build, build_with};
+use taskhunt_correlate::{Config, ReduceConfig, build, fleet_incidents};
 use taskhunt_events::{Event, ReadOptions, read_paths};
 
 fn read_sorted(path: &PathBuf) -> Vec<Event> {
@@ -34,19 +35,10 @@ fn main() {
             let mut hosts: Vec<PathBuf> =
                 std::fs::read_dir(&dir).expect("fleet folder").flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
             hosts.sort();
-            let mut reducer = Reducer::new(ReduceConfig::default());
-            for host in &hosts {
-                for e in read_sorted(host) {
-                    reducer.push(e, false);
-                }
-            }
-            let reduced = reducer.finish();
-            let read_secs = started.elapsed().as_secs_f64();
-            println!("reduce: {:?}; RSS peak so far {:.0} MiB", reduced.stats, peak_rss_mib());
-            let mut kept = reduced.events;
-            kept.sort_by(|a, b| (a.timestamp, &a.computer, a.record_id).cmp(&(b.timestamp, &b.computer, b.record_id)));
-            let incidents = build_with(&kept, &reduced.context, &none, &cfg);
-            (reduced.stats.events_seen, kept.len(), incidents, read_secs)
+            let (incidents, run) =
+                fleet_incidents(&hosts, &|p: &std::path::Path| read_sorted(&p.to_path_buf()), &cfg, &ReduceConfig::default());
+            println!("{run:?}");
+            (run.reduce.events_seen, run.reduce.events_kept as usize, incidents, 0.0)
         }
         "full" => {
             let all = read_sorted(&dir);
@@ -59,11 +51,10 @@ fn main() {
     let total = started.elapsed().as_secs_f64();
     let serious = incidents.iter().filter(|i| i.score >= 50).count();
     println!(
-        "{mode}: {seen} events ({cores} cores): read{} {read_secs:.1} s, incidents {:.1} s, total {total:.1} s ({:.0} events/s); \
-         {kept} events held for incidents; {} incidents ({serious} medium or above); peak RSS {:.0} MiB",
-        if mode == "bounded" { " + reduce" } else { "" },
-        total - read_secs,
+        "{mode}: {seen} events ({cores} cores): {total:.1} s ({:.0} events/s){}; {kept} events kept for incidents; \
+         {} incidents ({serious} scored 50 or more); peak RSS {:.0} MiB",
         seen as f64 / total,
+        if read_secs > 0.0 { format!(", reading {read_secs:.1} s") } else { String::new() },
         incidents.len(),
         peak_rss_mib()
     );
