@@ -14,6 +14,9 @@ pub struct FieldTest {
     /// Per listed value, the OR of its variants.
     pub values: Vec<Vec<ValueTest>>,
     pub all: bool,
+    /// The values as written in the rule, kept for conversion to query languages, which needs
+    /// them in their original case (compiled needles are lowercased).
+    pub raw_values: Vec<Json>,
 }
 
 /// A search identifier: a map (all tests), a list of maps (any map), or keywords.
@@ -118,6 +121,7 @@ fn compile_test(
         modifiers: mods.to_vec(),
         values: compiled.values,
         all: compiled.all,
+        raw_values: values.to_vec(),
     })
 }
 

@@ -9,6 +9,7 @@
 
 pub mod builtin;
 pub mod condition;
+pub mod convert;
 pub mod correlate;
 pub mod correlation;
 pub mod detection;

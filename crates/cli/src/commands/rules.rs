@@ -1,4 +1,4 @@
-//! `taskhunt rules list|lint`, and the rule-loading options `detect` shares.
+//! `taskhunt rules list|lint|convert`, and the rule-loading options `detect` shares.
 
 use crate::output::{OutputFormat, RowWriter, open_output};
 use anyhow::{Context, Result};
@@ -96,12 +96,36 @@ pub enum RulesCommand {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
+    /// Convert detection rules to KQL, SPL or SQL for another system (see docs/sigma.md,
+    /// "Converting rules"); rules that cannot be converted are reported on stderr.
+    Convert {
+        /// Rule files or directories (walked recursively).
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Target language.
+        #[arg(long, value_parser = ["kql", "spl", "sql"])]
+        to: String,
+        /// Where the events live and what their fields are called: defender, sentinel,
+        /// splunk-windows, splunk-cim, taskhunt (default: defender for kql, splunk-windows for
+        /// spl, taskhunt for sql).
+        #[arg(long, value_parser = ["defender", "sentinel", "splunk-windows", "splunk-cim", "taskhunt"])]
+        pipeline: Option<String>,
+        /// Placeholder values for rules using `|expand`.
+        #[arg(long, value_name = "FILE")]
+        placeholders: Option<PathBuf>,
+        /// Write the queries to this file instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 pub fn run(cmd: RulesCommand) -> Result<ExitCode> {
     match cmd {
         RulesCommand::List { rules, format } => list(&rules, format),
         RulesCommand::Lint { paths } => lint(&paths),
+        RulesCommand::Convert { paths, to, pipeline, placeholders, output } => {
+            convert(&paths, &to, pipeline.as_deref(), placeholders.as_deref(), output.as_deref())
+        }
     }
 }
 
@@ -180,6 +204,71 @@ fn lint(paths: &[PathBuf]) -> Result<ExitCode> {
     }
     eprintln!("taskhunt: {} files checked, {problems} problems", files.len());
     Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn convert(
+    paths: &[PathBuf],
+    to: &str,
+    pipeline: Option<&str>,
+    placeholders: Option<&std::path::Path>,
+    output: Option<&std::path::Path>,
+) -> Result<ExitCode> {
+    use taskhunt_sigma::convert::{self, Lang, Pipeline};
+    let lang = Lang::parse(to).context("--to must be kql, spl or sql")?;
+    let pipeline = match pipeline {
+        Some(p) => Pipeline::parse(p).context("unknown --pipeline")?,
+        None => Pipeline::default_for(lang),
+    };
+    if !pipeline.supports(lang) {
+        anyhow::bail!("pipeline {} does not produce {}", pipeline.name(), lang.name());
+    }
+    let placeholders = load_placeholders(placeholders)?;
+    let sources: Vec<Source> = paths.iter().map(|p| Source::Path(p)).collect();
+    let set = RuleSet::load(&sources, placeholders.as_ref());
+    let mut out = String::new();
+    let (mut converted, mut lossy, mut failed) = (0usize, 0usize, 0usize);
+    for e in &set.errors {
+        eprintln!("taskhunt: cannot convert: {}", terminal_safe(&e.to_string()));
+        failed += 1;
+    }
+    for c in &set.correlations {
+        eprintln!(
+            "taskhunt: cannot convert: {}: {} ({}): correlation rules are not converted (each target needs its own aggregation)",
+            c.meta.path.display(),
+            c.meta.id.as_deref().unwrap_or("no id"),
+            terminal_safe(&c.meta.title)
+        );
+        failed += 1;
+    }
+    for r in &set.rules {
+        match convert::convert(r, lang, pipeline, placeholders.as_ref()) {
+            Ok(c) => {
+                converted += 1;
+                lossy += usize::from(!c.lossy.is_empty());
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(&c.text);
+            }
+            Err(e) => {
+                eprintln!("taskhunt: cannot convert: {}", terminal_safe(&e.to_string()));
+                failed += 1;
+            }
+        }
+    }
+    match output {
+        Some(p) => std::fs::write(p, &out).with_context(|| format!("cannot write {}", p.display()))?,
+        None => {
+            use std::io::Write;
+            std::io::stdout().lock().write_all(out.as_bytes())?;
+        }
+    }
+    eprintln!(
+        "taskhunt: rules convert ({}, pipeline {}): {converted} converted ({lossy} lossy), {failed} failed",
+        lang.name(),
+        pipeline.name()
+    );
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn walkdir_yaml(dir: &std::path::Path) -> Vec<PathBuf> {
