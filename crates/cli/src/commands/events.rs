@@ -140,6 +140,9 @@ pub fn report(summary: &ReadSummary, verbose: bool) {
     if summary.issues.len() > shown {
         eprintln!("taskhunt: ... {} more problems (use --verbose to list all)", summary.issues.len() - shown);
     }
+    if summary.issues_not_kept > 0 {
+        eprintln!("taskhunt: ... and {} more problems not kept (counted in the summary below)", summary.issues_not_kept);
+    }
     eprintln!("taskhunt: {}", summary.line());
 }
 

@@ -24,6 +24,9 @@ impl Default for ReadOptions {
 /// rather than whole: the events of a part are handed on before the next is decoded.
 pub const STREAM_ABOVE_BYTES: u64 = 32 << 20;
 
+/// Problems a [`ReadSummary`] keeps in full.
+pub const KEPT_ISSUES: usize = 10_000;
+
 /// What a read of many files did, for the end-of-run summary.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct ReadSummary {
@@ -36,7 +39,11 @@ pub struct ReadSummary {
     pub skipped: BTreeMap<&'static str, u64>,
     /// Problems by reason, including ones that cost no record (an empty file, say).
     pub problems: BTreeMap<&'static str, u64>,
+    /// The problems themselves, the first [`KEPT_ISSUES`] of them: a log damaged everywhere
+    /// must not make the summary grow with it. The counts above cover them all.
     pub issues: Vec<ReadIssue>,
+    /// Problems beyond [`KEPT_ISSUES`], counted but not kept.
+    pub issues_not_kept: u64,
     #[serde(skip)]
     pub elapsed: Duration,
 }
@@ -64,7 +71,9 @@ impl ReadSummary {
                 *self.skipped.entry(issue.kind.as_str()).or_default() += issue.records_skipped;
             }
         }
-        self.issues.extend(batch.issues.iter().cloned());
+        let room = KEPT_ISSUES.saturating_sub(self.issues.len());
+        self.issues.extend(batch.issues.iter().take(room).cloned());
+        self.issues_not_kept += batch.issues.len().saturating_sub(room) as u64;
     }
 
     /// One line for a terminal: files, records, skipped with reasons, time and rate.
@@ -184,4 +193,32 @@ pub fn read_paths(
     }
     summary.elapsed = started.elapsed();
     summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_keeps_the_first_issues_and_counts_them_all() {
+        let issue = |line| ReadIssue {
+            file: PathBuf::from("bad.jsonl"),
+            location: Location::Line { line, column: 1 },
+            kind: IssueKind::JsonSyntax,
+            message: "expected value".into(),
+            records_skipped: 1,
+        };
+        let batch = FileBatch {
+            path: PathBuf::from("bad.jsonl"),
+            issues: (1..=KEPT_ISSUES as u64 + 5).map(issue).collect(),
+            ..FileBatch::default()
+        };
+        let mut summary = ReadSummary::default();
+        summary.add(&batch);
+        summary.add(&batch);
+        assert_eq!(summary.issues.len(), KEPT_ISSUES);
+        assert_eq!(summary.issues_not_kept, KEPT_ISSUES as u64 + 10);
+        assert_eq!(summary.records_skipped(), 2 * (KEPT_ISSUES as u64 + 5));
+        assert_eq!(summary.issues.last().map(|i| i.location.clone()), Some(Location::Line { line: KEPT_ISSUES as u64, column: 1 }));
+    }
 }
