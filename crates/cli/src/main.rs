@@ -54,6 +54,9 @@ enum Command {
     Tasks(commands::tasks::TasksArgs),
     /// Decode an -EncodedCommand or obfuscated PowerShell command line, layer by layer, with IOCs.
     Decode(commands::decode::DecodeArgs),
+    /// Ingest telemetry into a Parquet case store (partitioned by table, day and host) that
+    /// `query --store` reads; files already stored are recognised by content and skipped.
+    Ingest(commands::ingest::IngestArgs),
     /// Hunt with KQL, SPL or SQL over telemetry (tables as in Microsoft Defender and raw per source).
     Query(commands::query::QueryArgs),
     /// List or lint Sigma rules.
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
         Command::Detect(args) => commands::detect::run(args),
         Command::Rules(cmd) => commands::rules::run(cmd),
         Command::Query(args) => commands::query::run(args),
+        Command::Ingest(args) => commands::ingest::run(args),
         Command::Tasks(args) => commands::tasks::run(args),
         Command::Decode(args) => commands::decode::run(args),
         Command::Completions { shell } => {

@@ -112,3 +112,29 @@ fn a_syntax_error_points_at_line_and_column() {
     assert!(err.contains("wher"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_case_store_answers_as_the_files_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = telemetry(dir.path());
+    let store = dir.path().join("store");
+    let store_arg = store.to_string_lossy().into_owned();
+    let ingest = |p: &Path| Command::new(env!("CARGO_BIN_EXE_taskhunt")).args(["ingest", "--store", &store_arg]).arg(p).output().unwrap();
+    let out = ingest(&path);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("1 files ingested (4 records"), "{}", text(&out.stderr));
+    // The same content again, under another name: recognised, nothing added.
+    let copy = dir.path().join("copy.jsonl");
+    std::fs::copy(&path, &copy).unwrap();
+    let out = ingest(&copy);
+    assert!(text(&out.stderr).contains("already in the store"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("0 files ingested"), "{}", text(&out.stderr));
+
+    let q = "DeviceProcessEvents | summarize n = count() by DeviceName | sort by DeviceName asc";
+    let from_files = query(&[q, "--format", "jsonl"], &path);
+    let from_store =
+        Command::new(env!("CARGO_BIN_EXE_taskhunt")).args(["query", q, "--format", "jsonl", "--store", &store_arg]).output().unwrap();
+    assert!(from_store.status.success(), "{}", text(&from_store.stderr));
+    assert_eq!(text(&from_store.stdout), text(&from_files.stdout));
+    assert_eq!(text(&from_store.stdout).lines().count(), 2);
+}

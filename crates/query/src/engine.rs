@@ -146,3 +146,20 @@ mod tests {
         assert_eq!(Lang::detect("EventCode=4698"), Lang::Spl);
     }
 }
+
+/// `main` over tables already registered: their rows together, matched by column name, in time
+/// order (as the in-memory `main` is).
+pub(crate) fn register_main(engine: &Engine, raw: &[String]) -> Result<(), QueryError> {
+    let mut all: Option<DataFrame> = None;
+    for name in raw {
+        let Some(df) = engine.table(name) else { continue };
+        all = Some(match all {
+            None => df,
+            Some(a) => a.union_by_name(df)?,
+        });
+    }
+    let Some(all) = all else { return Ok(()) };
+    let sorted = all.sort(vec![datafusion::prelude::col("_time").sort(true, true)])?;
+    engine.ctx.register_table(datafusion::common::TableReference::bare("main"), sorted.into_view())?;
+    Ok(())
+}

@@ -12,6 +12,7 @@ pub mod export;
 pub mod hunts;
 pub mod kql;
 pub mod spl;
+pub mod store;
 
 pub use catalog::{Catalog, CatalogBuilder};
 pub use engine::{Engine, Lang};

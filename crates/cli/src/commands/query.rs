@@ -56,6 +56,10 @@ pub struct QueryArgs {
     #[arg(long)]
     wide: bool,
 
+    /// Query a case store made by `taskhunt ingest` instead of reading PATHs.
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+
     /// What `now()` and `ago()` mean, for hunts over old logs (RFC 3339; default: the current time).
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
@@ -85,8 +89,11 @@ pub fn run(mut args: QueryArgs) -> Result<ExitCode> {
             }
         }
     };
-    if args.paths.is_empty() {
-        bail!("give at least one PATH of telemetry to query");
+    if args.paths.is_empty() && args.store.is_none() {
+        bail!("give at least one PATH of telemetry to query, or --store DIR");
+    }
+    if !args.paths.is_empty() && args.store.is_some() {
+        bail!("give PATHs or --store DIR, not both");
     }
     let lang = match &args.lang {
         Some(l) => Lang::parse(l).context("unknown language")?,
@@ -99,9 +106,14 @@ pub fn run(mut args: QueryArgs) -> Result<ExitCode> {
         ),
     };
     let started = std::time::Instant::now();
-    let mut builder = CatalogBuilder::new();
-    let summary = read_paths(&args.paths, &ReadOptions::default(), |b| b.events.iter().for_each(|e| builder.add(e)), |_, _| {});
-    let engine = Engine::new(builder.finish(), now).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (engine, summary) = match &args.store {
+        Some(store) => (Engine::open_store(store, now).map_err(|e| anyhow::anyhow!("{e}"))?, Default::default()),
+        None => {
+            let mut builder = CatalogBuilder::new();
+            let summary = read_paths(&args.paths, &ReadOptions::default(), |b| b.events.iter().for_each(|e| builder.add(e)), |_, _| {});
+            (Engine::new(builder.finish(), now).map_err(|e| anyhow::anyhow!("{e}"))?, summary)
+        }
+    };
     let load = started.elapsed();
     let batches = match engine.run_with_notes(lang, &text) {
         Ok((b, notes)) => {
@@ -117,10 +129,12 @@ pub fn run(mut args: QueryArgs) -> Result<ExitCode> {
     };
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     write(&batches, &args)?;
+    let source = match &args.store {
+        Some(store) => format!("store {}", terminal_safe(&store.display().to_string())),
+        None => format!("{} records from {} files", summary.records, summary.files),
+    };
     eprintln!(
-        "taskhunt: {} records from {} files; {rows} rows; tables built in {:.2}s, query {:.2}s",
-        summary.records,
-        summary.files,
+        "taskhunt: {source}; {rows} rows; tables ready in {:.2}s, query {:.2}s",
         load.as_secs_f64(),
         (started.elapsed() - load).as_secs_f64()
     );
