@@ -1,0 +1,261 @@
+//! Converted rules run by taskhunt's own query engine find exactly what the native matcher
+//! finds: every SigmaHQ Windows rule is converted with the `taskhunt` pipeline to KQL and to
+//! SPL, each query runs over the corpus' raw tables, and its (rule, record) hits are compared
+//! with `RuleSet::matches` on the same events. Rules that do not convert are listed with the
+//! reason; lossy conversions are compared too, and reported, but only exact ones must agree.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::time::Instant;
+use taskhunt_query::arrow::array::{Array, Int64Array, StringArray};
+use taskhunt_query::{CatalogBuilder, Engine, Lang as QLang};
+use taskhunt_sigma::convert::{self, Lang, Pipeline};
+use taskhunt_sigma::logsource::Scope;
+use taskhunt_sigma::{Rule, RuleSet, Source};
+
+/// Whether any event of the rule's logsource is in the corpus.
+fn live(rule: &Rule, present: &HashSet<(String, u32)>) -> bool {
+    match &rule.scope {
+        Scope::AnyWindows => true,
+        Scope::Unmapped(_) => false,
+        Scope::Targets(ts) => ts.iter().any(|t| match t.event_ids {
+            Some(ids) => ids.iter().any(|id| present.contains(&(t.channel.to_string(), *id))),
+            None => present.iter().any(|(c, _)| c == t.channel),
+        }),
+    }
+}
+
+type Key = (String, i64);
+
+fn hits(engine: &Engine, lang: QLang, query: &str) -> Result<BTreeSet<Key>, String> {
+    let q = match lang {
+        QLang::Kql => format!("{query}\n| project source, EventRecordID"),
+        _ => format!("{query} | table source EventRecordID"),
+    };
+    let batches = engine.run(lang, &q).map_err(|e| e.render(&q))?;
+    let mut out = BTreeSet::new();
+    for b in &batches {
+        let src = b.column_by_name("source").and_then(|c| c.as_any().downcast_ref::<StringArray>()).ok_or("no source column")?;
+        let rec = b.column_by_name("EventRecordID").and_then(|c| c.as_any().downcast_ref::<Int64Array>()).ok_or("no record column")?;
+        for i in 0..b.num_rows() {
+            out.insert((src.value(i).to_string(), rec.value(i)));
+        }
+    }
+    Ok(out)
+}
+
+/// A failure reason without the names and values in it, to count reasons by kind.
+fn reason_kind(r: &str) -> String {
+    let mut out = String::new();
+    let mut in_tick = false;
+    for c in r.chars() {
+        match c {
+            '`' => {
+                in_tick = !in_tick;
+                if in_tick {
+                    out.push_str("`X`");
+                }
+            }
+            _ if in_tick => {}
+            c => out.push(c),
+        }
+    }
+    let out = out.split(" {").next().unwrap_or(&out).to_string();
+    // Logsource reasons name the category or product; keep their kind.
+    for p in ["no Windows event log records category", "product", "no channel known for service", "cidr", "regex"] {
+        if out.starts_with(p) {
+            return format!("{p} ...");
+        }
+    }
+    out
+}
+
+#[derive(Default)]
+struct Tally {
+    converted: usize,
+    lossy: usize,
+    failed: BTreeMap<String, Vec<String>>,
+    identical: usize,
+    lossy_identical: usize,
+    lossy_different: Vec<String>,
+    mismatches: Vec<String>,
+    query_errors: Vec<String>,
+    /// Converted rules whose logsource has events in the corpus (their queries ran).
+    run: usize,
+    /// Converted rules without any event of their logsource in the corpus.
+    not_run: usize,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_rule(
+    t: &mut Tally,
+    _ri: usize,
+    rule: &Rule,
+    lang: Lang,
+    qlang: QLang,
+    engine: &Engine,
+    want: &BTreeSet<Key>,
+    present: &HashSet<(String, u32)>,
+    rules_dir: &std::path::Path,
+) {
+    let name = format!("{} ({})", rule.meta.path.strip_prefix(rules_dir).unwrap_or(&rule.meta.path).display(), rule.meta.title);
+    let c = match convert::convert(rule, lang, Pipeline::Taskhunt, None) {
+        Ok(c) => c,
+        Err(e) => {
+            t.failed.entry(reason_kind(&e.reason)).or_default().push(format!("{name}: {}", e.reason));
+            return;
+        }
+    };
+    t.converted += 1;
+
+    if !live(rule, present) {
+        // No event of the rule's logsource is in the corpus, so the matcher finds nothing and
+        // the query selects no row: identical by construction, and not run (running every
+        // query costs minutes in a debug build).
+        assert!(want.is_empty(), "{name}: hits without events of its logsource");
+        t.not_run += 1;
+        if c.lossy.is_empty() {
+            t.identical += 1;
+        } else {
+            t.lossy += 1;
+            t.lossy_identical += 1;
+        }
+        return;
+    }
+    t.run += 1;
+    let t0 = Instant::now();
+    let r = hits(engine, qlang, &c.query);
+    // CONVERT_TIMING=1 prints each query's time, to find the slow ones.
+    if std::env::var_os("CONVERT_TIMING").is_some() {
+        eprintln!("{:?} {:.3}s {name}", lang, t0.elapsed().as_secs_f64());
+    }
+    let got = match r {
+        Ok(g) => g,
+        Err(e) => {
+            t.query_errors.push(format!("{name}:\n{e}"));
+            return;
+        }
+    };
+    let same = &got == want;
+    let diff = || {
+        let only_native: Vec<_> = want.difference(&got).take(3).collect();
+        let only_query: Vec<_> = got.difference(want).take(3).collect();
+        format!("{name}: native {} query {}; only native {only_native:?}; only query {only_query:?}\n{}", want.len(), got.len(), c.query)
+    };
+    if c.lossy.is_empty() {
+        if same {
+            t.identical += 1;
+        } else {
+            t.mismatches.push(diff());
+        }
+    } else {
+        t.lossy += 1;
+        if same {
+            t.lossy_identical += 1;
+        } else {
+            t.lossy_different.push(format!("{} [lossy: {}]", diff(), c.lossy.join("; ")));
+        }
+    }
+}
+
+#[test]
+fn converted_rules_match_like_the_native_matcher() {
+    let Some(corpus) = taskhunt_events::testing::corpus("converted_rules_match_like_the_native_matcher") else { return };
+    let started = Instant::now();
+    let mut events = Vec::new();
+    let mut builder = CatalogBuilder::new();
+    taskhunt_events::read_paths(
+        &[corpus.join("evtx-attack-samples")],
+        &Default::default(),
+        |batch| {
+            for e in batch.events {
+                builder.add(&e);
+                events.push(e);
+            }
+        },
+        |_, _| {},
+    );
+    let engine = Engine::new(builder.finish(), taskhunt_events::Timestamp::from_ticks(0)).unwrap();
+    {
+        // Thousands of small queries over small tables: planning dominates and partitioning
+        // only adds work; one partition and one optimizer pass give the same rows.
+        let state = engine.ctx.state_ref();
+        let mut state = state.write();
+        let options = state.config_mut().options_mut();
+        options.execution.target_partitions = 1;
+        options.optimizer.max_passes = 1;
+    }
+    let rules_dir = corpus.join("sigma/rules/windows");
+    let set = RuleSet::load(&[Source::Path(&rules_dir)], None);
+
+    let present: HashSet<(String, u32)> = events.iter().map(|e| (e.channel.to_string(), e.event_id)).collect();
+    let mut native: HashMap<usize, BTreeSet<Key>> = HashMap::new();
+    for e in &events {
+        for h in set.matches(e) {
+            native.entry(h.rule).or_default().insert((e.source.path.to_string_lossy().into_owned(), e.record_id as i64));
+        }
+    }
+    eprintln!("{} events, {} rules ({} load errors), {} rules hit natively", events.len(), set.rules.len(), set.errors.len(), native.len());
+
+    let empty = BTreeSet::new();
+    // KQL and SPL on two threads: the engine is shared, each query is planned and run alone.
+    let tallies: Vec<(Lang, Tally)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = [(Lang::Kql, QLang::Kql), (Lang::Spl, QLang::Spl)]
+            .into_iter()
+            .map(|(lang, qlang)| {
+                let (set, engine, native, present, empty, rules_dir) = (&set, &engine, &native, &present, &empty, &rules_dir);
+                scope.spawn(move || {
+                    let mut t = Tally::default();
+                    for (ri, rule) in set.rules.iter().enumerate() {
+                        check_rule(&mut t, ri, rule, lang, qlang, engine, native.get(&ri).unwrap_or(empty), present, rules_dir);
+                    }
+                    (lang, t)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut report = Vec::new();
+    for (lang, t) in tallies {
+        let failed: usize = t.failed.values().map(Vec::len).sum();
+        eprintln!("\n===== {lang:?} (pipeline taskhunt) =====");
+        eprintln!(
+            "{} rules: {} converted ({} exact, {} lossy), {failed} failed; exact with identical hit sets: {}/{}; lossy with identical hit sets: {}/{}; query errors: {}; queries run: {} (not run, no event of their logsource in the corpus: {})",
+            set.rules.len(),
+            t.converted,
+            t.converted - t.lossy,
+            t.lossy,
+            t.identical,
+            t.converted - t.lossy,
+            t.lossy_identical,
+            t.lossy,
+            t.query_errors.len(),
+            t.run,
+            t.not_run
+        );
+        eprintln!("failed by reason:");
+        for (kind, rules) in &t.failed {
+            eprintln!("  {:5}  {kind}", rules.len());
+        }
+        eprintln!("failed rules:");
+        for rules in t.failed.values() {
+            for r in rules {
+                eprintln!("  {r}");
+            }
+        }
+        for d in &t.lossy_different {
+            eprintln!("lossy and different: {d}");
+        }
+        for m in &t.mismatches {
+            eprintln!("MISMATCH: {m}");
+        }
+        for q in &t.query_errors {
+            eprintln!("QUERY ERROR: {q}");
+        }
+        report.push((lang, t.mismatches.len(), t.query_errors.len(), t.identical));
+    }
+    eprintln!("\ntook {:.1}s", started.elapsed().as_secs_f64());
+    for (lang, mismatches, errors, identical) in report {
+        assert!(identical > 0, "{lang:?}: nothing compared");
+        assert_eq!((mismatches, errors), (0, 0), "{lang:?}: converted queries disagree with the native matcher or fail (see above)");
+    }
+}
