@@ -47,10 +47,13 @@ impl Ctx<'_> {
     }
 }
 
+/// A branch's condition (scope included) and its columns.
+type BranchCond = (Bool, BTreeMap<String, Col>);
+
 pub fn render(branches: &[Branch], pipeline: Pipeline) -> Result<(String, Vec<String>), Unsupported> {
     let mut lossy = Vec::new();
     // Several branches query every event at once; each names its own events.
-    let (prefix, conds): (String, Vec<(Bool, BTreeMap<String, Col>)>) = if branches.len() == 1 {
+    let (prefix, conds): (String, Vec<BranchCond>) = if branches.len() == 1 {
         (branches[0].spl_source.clone(), vec![(cidr_as_patterns(&branches[0].cond, &mut lossy)?, branches[0].cols.clone())])
     } else {
         let (prefix, scope_field) = match pipeline {
