@@ -125,13 +125,17 @@ impl CatalogBuilder {
     }
 
     pub fn add(&mut self, event: &Event) {
-        if let Some(row) = tables::normalize(event)
+        self.add_normalized(tables::normalize(event));
+        self.raw.entry(tables::raw_table(event)).or_insert_with(RawTableBuilder::new).push(event);
+    }
+
+    fn add_normalized(&mut self, row: Option<tables::Row>) {
+        if let Some(row) = row
             && let Some(t) = self.normalized.get_mut(row.table.name)
         {
             let values: Vec<Option<&Value>> = row.values.iter().map(|v| (!v.is_null()).then_some(v)).collect();
             t.push_row(&values);
         }
-        self.raw.entry(tables::raw_table(event)).or_insert_with(RawTableBuilder::new).push(event);
     }
 
     pub fn finish(mut self) -> Catalog {
