@@ -567,8 +567,8 @@ impl<'d> Decoder<'d> {
         let count = array.expands().unwrap_or(1);
         self.charge(count * (1 + e.attrs.len as usize + e.children.len as usize))?;
         let mut copies = Vec::with_capacity(count);
-        for i in 0..count {
-            let item = array.item(self.data, i, &mut self.pool)?;
+        let items = if count > 1 { array.items(self.data, &mut self.pool)? } else { vec![array.item(self.data, 0, &mut self.pool)?] };
+        for item in items {
             // Empty string items leave their place empty, as in the evtx crate.
             let keep = !matches!(item, Val::Str { .. } | Val::Ansi { .. } if item.is_empty());
             let with_item = |nodes: &[Node], scratch: &mut Scratch| {
