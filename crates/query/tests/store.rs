@@ -1,24 +1,11 @@
 //! The case store: the corpus ingested into Parquet answers the same queries as the corpus read
 //! into memory, and ingesting the same files again adds nothing.
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+mod support;
+use support::rows;
+
 use taskhunt_query::store::{Manifest, ingest};
 use taskhunt_query::{CatalogBuilder, Engine, Lang};
-
-fn rows(engine: &Engine, lang: Lang, q: &str) -> Vec<Vec<String>> {
-    let batches: Vec<RecordBatch> = engine.run(lang, q).unwrap_or_else(|e| panic!("{lang:?}: {}", e.render(q)));
-    let opts = FormatOptions::default().with_null("");
-    let mut out = Vec::new();
-    for b in &batches {
-        let f: Vec<ArrayFormatter> = b.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).unwrap()).collect();
-        for r in 0..b.num_rows() {
-            out.push(f.iter().map(|x| x.value(r).to_string()).collect());
-        }
-    }
-    out.sort();
-    out
-}
 
 #[test]
 fn store_answers_as_memory_does_and_skips_what_it_has() {

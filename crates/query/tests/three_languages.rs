@@ -1,22 +1,9 @@
 //! The same questions asked in KQL, SPL and SQL give the same answers on the corpus.
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use taskhunt_query::{CatalogBuilder, Engine, Lang};
+mod support;
+use support::rows;
 
-fn rows(engine: &Engine, lang: Lang, q: &str) -> Vec<Vec<String>> {
-    let batches: Vec<RecordBatch> = engine.run(lang, q).unwrap_or_else(|e| panic!("{lang:?}: {}", e.render(q)));
-    let opts = FormatOptions::default().with_null("");
-    let mut out = Vec::new();
-    for b in &batches {
-        let f: Vec<ArrayFormatter> = b.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).unwrap()).collect();
-        for r in 0..b.num_rows() {
-            out.push(f.iter().map(|x| x.value(r).to_string()).collect());
-        }
-    }
-    out.sort();
-    out
-}
+use taskhunt_query::{CatalogBuilder, Engine, Lang};
 
 #[test]
 fn eleven_questions_three_languages() {
