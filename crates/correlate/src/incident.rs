@@ -164,6 +164,11 @@ pub struct FleetContext {
 
 impl FleetContext {
     pub fn observe(&mut self, e: &Event) {
+        self.observe_with(e, &records_from_event(e));
+    }
+
+    /// [`observe`](Self::observe) with the event's task records, for callers that have them.
+    pub(crate) fn observe_with(&mut self, e: &Event, records: &[taskhunt_tasks::sources::TaskRecord]) {
         self.domains.add_host(&e.computer);
         let t = e.timestamp;
         self.span = Some(self.span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
@@ -176,7 +181,7 @@ impl FleetContext {
         if let Some(name) = crate::reduce::destination_name(e) {
             self.domains.add(&e.computer, &name);
         }
-        for r in records_from_event(e) {
+        for r in records {
             // By short name: a remote creation names the host as typed (`/s WKS-0010`), its own
             // log by its FQDN, and both are one host.
             let short = r.host.split('.').next().unwrap_or(&r.host).to_ascii_lowercase();

@@ -53,7 +53,8 @@ pub struct ReduceStats {
     pub chain_processes: u64,
 }
 
-/// The kept events, in the order they were pushed, and the fleet-wide context.
+/// The kept events, in the order they were pushed, and the fleet-wide context (empty for a
+/// reducer made `without_context`).
 pub struct Reduced {
     pub events: Vec<Event>,
     pub context: FleetContext,
@@ -91,7 +92,8 @@ pub struct Reducer {
     /// Processes whose creation event is kept already (no duplicates when a creator's family
     /// is gathered).
     kept_keys: HashSet<(Arc<str>, ProcKey)>,
-    context: FleetContext,
+    /// Built from every event pushed, unless the caller has one (`without_context`).
+    context: Option<FleetContext>,
     stats: ReduceStats,
 }
 
@@ -102,16 +104,26 @@ impl Reducer {
             hosts: HashMap::new(),
             kept: Vec::new(),
             kept_keys: HashSet::new(),
-            context: FleetContext::default(),
+            context: Some(FleetContext::default()),
             stats: ReduceStats::default(),
         }
+    }
+
+    /// A reducer for a caller that has the fleet's context already (`fleet_incidents` builds it
+    /// in its first pass): the events are not observed a second time.
+    pub fn without_context(cfg: ReduceConfig) -> Reducer {
+        Reducer { context: None, ..Reducer::new(cfg) }
     }
 
     /// Takes one event; each host's events must come in time order (hosts may interleave).
     /// `keep` forces the event to be kept (a Sigma detection, which an incident may cite).
     pub fn push(&mut self, e: Event, keep: bool) {
         self.stats.events_seen += 1;
-        self.context.observe(&e);
+        // Parsed once: the context, the creator test and the kept-always test all need them.
+        let records = records_from_event(&e);
+        if let Some(context) = &mut self.context {
+            context.observe_with(&e, &records);
+        }
         let window = self.cfg.process_window_secs * 10_000_000;
         let host = self.hosts.entry(e.computer.clone()).or_default();
         while let Some((start, key)) = host.by_age.front() {
@@ -132,7 +144,7 @@ impl Reducer {
         let creation = (channel == SYSMON && e.event_id == 1) || (channel == "Security" && e.event_id == 4688);
         if creation {
             let (key, parent) = (own_key(&e), parent_key(&e));
-            let creates_task = !records_from_event(&e).is_empty();
+            let creates_task = !records.is_empty();
             let in_chain = creates_task
                 || keep
                 || parent.as_ref().is_some_and(|p| host.chain.contains(p))
@@ -180,7 +192,7 @@ impl Reducer {
             }
             return;
         }
-        if keep || always_kept(&e) {
+        if keep || !records.is_empty() || always_kept(&e) {
             self.keep(e);
             return;
         }
@@ -251,7 +263,7 @@ impl Reducer {
     }
 
     pub fn finish(self) -> Reduced {
-        Reduced { events: self.kept, context: self.context, stats: self.stats }
+        Reduced { events: self.kept, context: self.context.unwrap_or_default(), stats: self.stats }
     }
 }
 
@@ -323,10 +335,10 @@ fn is_schedule_service(e: &Event) -> bool {
     image == "svchost.exe" && text(e, "CommandLine").is_some_and(|c| c.to_ascii_lowercase().contains("schedule"))
 }
 
-/// Events every incident check may read whatever process made them.
+/// Events every incident check may read whatever process made them (besides task events).
 fn always_kept(e: &Event) -> bool {
     let channel = &*e.channel;
-    if channel == SCHEDULER || !records_from_event(e).is_empty() {
+    if channel == SCHEDULER {
         return true;
     }
     match (channel, e.event_id) {
@@ -419,7 +431,7 @@ pub fn fleet_incidents(
         run.largest_group = run.largest_group.max(members.len());
         let mut events: Vec<Event> = members.iter().flat_map(|&i| read(&folders[i])).collect();
         events.sort_by(|a, b| (a.timestamp, &a.computer, a.record_id).cmp(&(b.timestamp, &b.computer, b.record_id)));
-        let mut reducer = Reducer::new(reduce.clone());
+        let mut reducer = Reducer::without_context(reduce.clone());
         for e in events {
             reducer.push(e, false);
         }

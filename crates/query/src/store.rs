@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use taskhunt_events::read::collect_inputs;
-use taskhunt_events::{Event, ReadIssue, Timestamp, read_file_parts};
+use taskhunt_events::{ReadIssue, Timestamp, read_bytes};
 
 pub const MANIFEST: &str = "manifest.json";
 
@@ -105,16 +105,14 @@ pub fn ingest(paths: &[PathBuf], store: &Path) -> Result<IngestSummary, QueryErr
             }
         };
         let hash = format!("{:x}", Sha256::digest(&bytes));
-        drop(bytes);
         if manifest.sources.iter().any(|s| s.sha256 == hash) {
             summary.files_skipped.push(file);
             continue;
         }
-        let mut events: Vec<Event> = Vec::new();
-        read_file_parts(&file, &mut |part| {
-            summary.issues.extend(part.issues);
-            events.extend(part.events);
-        });
+        // Decoded from the bytes already read for the hash, not read from disk again.
+        let batch = read_bytes(&file, bytes);
+        summary.issues.extend(batch.issues);
+        let events = batch.events;
         // One catalog per (day, host): each becomes the files of its partition folders.
         let mut groups: BTreeMap<(String, String), CatalogBuilder> = BTreeMap::new();
         let (mut first, mut last) = (None::<Timestamp>, None::<Timestamp>);
