@@ -33,7 +33,7 @@ struct Cli {
 
     /// Change a limit against hostile input, e.g. `--limit field_bytes=1M --limit xml_depth=32`
     /// (line_bytes, field_bytes, xml_bytes, xml_depth, xml_nodes, decoder_layers, decoded_bytes,
-    /// regex_bytes, regex_backtrack, correlation_groups; see docs/limits.md).
+    /// regex_bytes, regex_backtrack, correlation_groups, chunk_work; see docs/limits.md).
     #[arg(long = "limit", global = true, value_name = "NAME=VALUE")]
     limits: Vec<String>,
 

@@ -147,6 +147,24 @@ fn correlation_groups_over_the_limit_are_reported_by_rule() {
     assert!(stderr.contains("\"Many cmd per command line\"") && stderr.contains("2 events dropped after 1 open groups"), "{stderr}");
 }
 
+/// `crates/events/tests/fixtures/crafted_templates.evtx` (from a fuzz finding): one chunk of 50
+/// readable records, each instantiating templates of thousands of elements.
+#[test]
+fn a_chunk_over_its_work_limit_keeps_the_records_before_it() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/tests/fixtures/crafted_templates.evtx");
+    let fixture = fixture.to_string_lossy().into_owned();
+    let all = taskhunt(&["events", &fixture]);
+    assert_eq!(text(&all.stdout).lines().count(), 50, "{}", text(&all.stderr));
+    assert!(!text(&all.stderr).contains("chunk_work"), "{}", text(&all.stderr));
+    let out = taskhunt(&["--limit", "chunk_work=20k", "events", &fixture]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    let kept = stdout.lines().count();
+    assert!(kept > 0 && kept < 50, "{kept} records kept\n{stderr}");
+    // The records kept are the first ones of the full read.
+    assert!(text(&all.stdout).starts_with(&stdout));
+    assert!(stderr.contains("crafted_templates.evtx") && stderr.contains("limit chunk_work") && stderr.contains("chunk 0"), "{stderr}");
+}
+
 #[test]
 fn unknown_limits_are_refused_with_the_list() {
     let out = taskhunt(&["--limit", "xml_dept=3", "rules", "list"]);

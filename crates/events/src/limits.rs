@@ -33,6 +33,10 @@ pub struct Limits {
     /// Sigma correlations: open windows (distinct group-by values) one correlation rule keeps;
     /// past it, new groups are dropped and the rule is reported.
     pub correlation_groups: usize,
+    /// evtx: nodes built plus values produced while decoding one 64 KiB chunk. Templates let a
+    /// few record bytes stand for thousands of nodes; past it, the chunk's remaining records
+    /// are skipped and reported.
+    pub chunk_work: usize,
 }
 
 const DEFAULTS: Limits = Limits {
@@ -46,6 +50,7 @@ const DEFAULTS: Limits = Limits {
     regex_bytes: 10 << 20,
     regex_backtrack: 100_000,
     correlation_groups: 1_000_000,
+    chunk_work: 1 << 20,
 };
 
 impl Default for Limits {
@@ -66,7 +71,7 @@ pub enum LimitError {
 }
 
 impl Limits {
-    pub const NAMES: [&'static str; 10] = [
+    pub const NAMES: [&'static str; 11] = [
         "line_bytes",
         "field_bytes",
         "xml_bytes",
@@ -77,6 +82,7 @@ impl Limits {
         "regex_bytes",
         "regex_backtrack",
         "correlation_groups",
+        "chunk_work",
     ];
 
     fn slot(&mut self, name: &str) -> Option<&mut usize> {
@@ -91,6 +97,7 @@ impl Limits {
             "regex_bytes" => &mut self.regex_bytes,
             "regex_backtrack" => &mut self.regex_backtrack,
             "correlation_groups" => &mut self.correlation_groups,
+            "chunk_work" => &mut self.chunk_work,
             _ => return None,
         })
     }

@@ -272,3 +272,54 @@ fn mutated_records_decode_as_the_evtx_crate_does() {
     eprintln!("{report}");
     assert!(diffs.is_empty(), "\n{report}");
 }
+
+/// The input the `evtx_chunk` fuzz target timed out on (`fuzz/findings/evtx_chunk-slow-07925a6c`):
+/// records that instantiate templates of thousands of elements. Each record's fields were
+/// looked up by a scan per field, so decoding cost the square of the field count (0.29 s, then
+/// 0.08 s, for 27 KiB). Now lookups past a few dozen fields are hashed; what is read must not
+/// change: the same events and problems as the evtx crate, as the target wraps the input (cut
+/// short) and as the padded fixture made from it (a whole chunk).
+#[test]
+fn the_fuzz_chunk_of_huge_templates_reads_as_the_evtx_crate_reads_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let finding = std::fs::read(root.join("../../fuzz/findings/evtx_chunk-slow-07925a6c")).unwrap();
+    // As fuzz/fuzz_targets/evtx_chunk.rs builds its file.
+    let mut file = vec![0u8; 4096];
+    file[..8].copy_from_slice(b"ElfFile\0");
+    let mut chunk = finding[..finding.len().min(65536)].to_vec();
+    let free = u32::from_le_bytes(chunk[48..52].try_into().unwrap()) as usize;
+    if let Some(records) = chunk.get(512..free) {
+        let crc = crc32fast::hash(records);
+        chunk[52..56].copy_from_slice(&crc.to_le_bytes());
+    }
+    let mut h = crc32fast::Hasher::new();
+    h.update(&chunk[..120]);
+    h.update(&chunk[128..512]);
+    chunk[124..128].copy_from_slice(&h.finalize().to_le_bytes());
+    file.extend_from_slice(&chunk);
+
+    let path = Path::new("fuzz.evtx");
+    let (ours, theirs) = (read_evtx_bytes(path, &file, false), read_evtx_bytes(path, &file, true));
+    let (n, diffs) = compare_batches(path, &ours, &theirs);
+    // In a file cut short the evtx crate drops damaged records without a word (the old reader
+    // iterated `.flatten()`); ours names them, so only the events are compared here.
+    let diffs: Vec<_> = diffs.into_iter().filter(|d| !d.contains(": problems ")).collect();
+    assert!(diffs.is_empty(), "{diffs:#?}");
+    // The target's file is cut 27,227 bytes into a chunk that claims 140 records; 50 end
+    // before the cut (until the damaged record at 0x1c08 ended the walk, only 11 were read).
+    assert_eq!(n, 50);
+    let cut: Vec<_> = ours.issues.iter().filter(|i| i.kind == taskhunt_events::IssueKind::CorruptChunk).collect();
+    assert_eq!(cut.len(), 1, "{:?}", ours.issues);
+    assert!(cut[0].message.contains("50 of its 140 records were read before the cut"), "{}", cut[0].message);
+    assert_eq!(ours.issues.iter().map(|i| i.records_skipped).sum::<u64>(), 90, "lost records counted once: {:?}", ours.issues);
+    assert!(ours.issues.iter().any(|i| i.message.contains("no record magic at chunk offset 0x1c08")), "{:?}", ours.issues);
+
+    let padded = root.join("tests/fixtures/crafted_templates.evtx");
+    let (ours, theirs) = (read_file(&padded), read_evtx_with_crate(&padded));
+    let (n, diffs) = compare_batches(&padded, &ours, &theirs);
+    assert!(diffs.is_empty(), "{diffs:#?}");
+    assert_eq!(n, 50);
+    // Thousands of fields per record is what made it slow; they are all there.
+    assert!(ours.events.iter().map(|e| e.fields.len() + e.system.len()).max().unwrap() > 1000);
+    assert!(ours.issues.iter().all(|i| i.kind != taskhunt_events::IssueKind::Limit), "{:?}", ours.issues);
+}

@@ -2,6 +2,7 @@
 
 use super::{FieldName, Timestamp, Value};
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -14,32 +15,74 @@ pub struct SourceFile {
 }
 
 /// Named values in document order. Events hold 5 to 40 fields, so a linear scan over
-/// integer keys beats hashing.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Fields(Vec<(FieldName, Value)>);
+/// integer keys beats hashing; but a crafted record can flatten into thousands of distinct
+/// names, and a scan per push made such a record cost the square of its size, so past
+/// [`SCAN_MAX`] fields lookups go through an index built on the spot.
+#[derive(Debug, Clone, Default)]
+pub struct Fields {
+    items: Vec<(FieldName, Value)>,
+    // Boxed: an event has two `Fields`, and almost none need the index; a pointer keeps them
+    // small.
+    #[allow(clippy::box_collection)]
+    index: Option<Box<HashMap<FieldName, usize>>>,
+}
+
+/// Up to this many fields a scan is cheaper than a hash lookup.
+const SCAN_MAX: usize = 48;
+
+impl PartialEq for Fields {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+    }
+}
 
 impl Fields {
     pub fn new() -> Self {
-        Fields(Vec::new())
+        Fields::default()
     }
 
     pub fn with_capacity(n: usize) -> Self {
-        Fields(Vec::with_capacity(n))
+        Fields { items: Vec::with_capacity(n), index: None }
+    }
+
+    fn position(&self, name: FieldName) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(&name).copied(),
+            None => self.items.iter().position(|(n, _)| *n == name),
+        }
+    }
+
+    fn append(&mut self, name: FieldName, value: Value) {
+        self.items.push((name, value));
+        let at = self.items.len() - 1;
+        match &mut self.index {
+            Some(index) => {
+                index.insert(name, at);
+            }
+            None if self.items.len() > SCAN_MAX => {
+                // First occurrence wins, as the scan finds it.
+                let mut index = HashMap::with_capacity(self.items.len() * 2);
+                for (i, (n, _)) in self.items.iter().enumerate() {
+                    index.entry(*n).or_insert(i);
+                }
+                self.index = Some(Box::new(index));
+            }
+            None => {}
+        }
     }
 
     /// Adds a field; a repeated name (unnamed `<Data>` elements, say) turns into an array so
     /// that no value is lost.
     pub fn push(&mut self, name: FieldName, value: Value) {
-        if let Some((_, existing)) = self.0.iter_mut().find(|(n, _)| *n == name) {
-            match existing {
+        match self.position(name) {
+            Some(at) => match &mut self.items[at].1 {
                 Value::Array(items) => items.push(value),
                 other => {
                     let first = std::mem::replace(other, Value::Null);
                     *other = Value::Array(vec![first, value]);
                 }
-            }
-        } else {
-            self.0.push((name, value));
+            },
+            None => self.append(name, value),
         }
     }
 
@@ -47,7 +90,7 @@ impl Fields {
     /// decoder's plans know it from the record they were recorded from.
     pub(crate) fn push_new(&mut self, name: FieldName, value: Value) {
         debug_assert!(self.get(name).is_none(), "{name} is already there");
-        self.0.push((name, value));
+        self.append(name, value);
     }
 
     pub fn insert_str(&mut self, name: &str, value: Value) {
@@ -55,7 +98,7 @@ impl Fields {
     }
 
     pub fn get(&self, name: FieldName) -> Option<&Value> {
-        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+        self.position(name).map(|at| &self.items[at].1)
     }
 
     /// Lookup by text without allocating.
@@ -64,26 +107,26 @@ impl Fields {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (FieldName, &Value)> {
-        self.0.iter().map(|(n, v)| (*n, v))
+        self.items.iter().map(|(n, v)| (*n, v))
     }
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = (FieldName, &mut Value)> {
-        self.0.iter_mut().map(|(n, v)| (*n, v))
+        self.items.iter_mut().map(|(n, v)| (*n, v))
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.items.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.items.is_empty()
     }
 }
 
 impl Serialize for Fields {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (name, value) in &self.0 {
+        let mut map = s.serialize_map(Some(self.items.len()))?;
+        for (name, value) in &self.items {
             map.serialize_entry(name.as_str(), value)?;
         }
         map.end()
@@ -159,5 +202,35 @@ mod tests {
         f.insert_str("Data", Value::str("c"));
         assert_eq!(f.get_str("Data"), Some(&Value::Array(vec![Value::str("a"), Value::str("b"), Value::str("c")])));
         assert_eq!(f.len(), 1);
+    }
+
+    /// Past `SCAN_MAX` fields lookups go through the index: it must find what the scan found,
+    /// keep document order, merge repeats into arrays and not count in equality.
+    #[test]
+    fn many_fields_behave_as_few() {
+        let n = SCAN_MAX * 4;
+        let mut f = Fields::new();
+        for i in 0..n {
+            f.insert_str(&format!("ManyFieldsTest{i}"), Value::Int(i as i64));
+        }
+        assert!(f.index.is_some());
+        assert_eq!(f.len(), n);
+        assert_eq!(f.get_str("ManyFieldsTest0"), Some(&Value::Int(0)));
+        assert_eq!(f.get_str(&format!("ManyFieldsTest{}", n - 1)), Some(&Value::Int(n as i64 - 1)));
+        assert_eq!(f.get_str("ManyFieldsTestNone"), None);
+        // A repeat of an early field and of one added after the index was built.
+        f.insert_str("ManyFieldsTest3", Value::str("again"));
+        f.insert_str(&format!("ManyFieldsTest{}", n - 2), Value::str("again"));
+        assert_eq!(f.len(), n);
+        assert_eq!(f.get_str("ManyFieldsTest3"), Some(&Value::Array(vec![Value::Int(3), Value::str("again")])));
+        assert_eq!(
+            f.get_str(&format!("ManyFieldsTest{}", n - 2)),
+            Some(&Value::Array(vec![Value::Int(n as i64 - 2), Value::str("again")]))
+        );
+        let names: Vec<String> = f.iter().map(|(name, _)| name.as_str().to_string()).collect();
+        assert_eq!(names, (0..n).map(|i| format!("ManyFieldsTest{i}")).collect::<Vec<_>>());
+        // Same items built without the index (the scan only) compare equal.
+        let plain = Fields { items: f.items.clone(), index: None };
+        assert_eq!(plain, f);
     }
 }

@@ -128,7 +128,7 @@ fn detect_csv(text: &[u8], path: &Path) -> Option<Format> {
     let end = memchr::memchr(b'\n', text).unwrap_or(text.len());
     let header = std::str::from_utf8(&text[..end]).ok()?;
     let columns: Vec<&str> = header.split(',').map(|c| c.trim().trim_matches('"')).collect();
-    if columns.iter().any(|c| *c == "Timestamp") && columns.iter().any(|c| *c == "DeviceName") {
+    if columns.contains(&"Timestamp") && columns.contains(&"DeviceName") {
         return defender_table_for(path).map(Format::DefenderCsv);
     }
     None

@@ -90,6 +90,11 @@ impl<'d> Decoder<'d> {
         Ok(self.walk(off, len, false, 0)?.first().copied())
     }
 
+    /// Nodes built since the last call: what building the chunk's records has cost so far.
+    pub fn take_built(&mut self) -> usize {
+        std::mem::take(&mut self.built)
+    }
+
     fn charge(&mut self, nodes: usize) -> Res<()> {
         self.built += nodes;
         if self.built > MAX_RECORD_NODES {

@@ -180,16 +180,25 @@ pub(crate) fn decode(chunk: &[u8], h: &ChunkHeader, index: u64, file_offset: u64
     let mut strings = Interned::default();
     let live_end = (h.free_space as usize).min(chunk.len());
     let mut at = CHUNK_HEADER_SIZE;
+    // What decoding may cost (`limits::chunk_work`): templates let a few bytes of record stand
+    // for thousands of nodes, so a crafted chunk of records that all instantiate one huge
+    // template would take long to decode though each record stays under its own bound. The
+    // busiest chunk of the corpus costs 10,875.
+    let max_work = crate::limits::current().chunk_work;
+    // A damaged record costs one; in a file cut short, the caller's report of the cut counts
+    // every record the chunk lost, these among them.
+    let lost = if cut.is_some() { 0 } else { 1 };
+    let mut work = 0usize;
     while at < live_end {
         let record = match record_at(chunk, at) {
             Ok(r) => r,
             // Past the cut of a file cut short, damage is what the cut did, which the caller
             // reports for the whole chunk.
-            Err(_) if cut.is_some() => break,
+            Err(_) if cut.is_some_and(|cut| at + RECORD_HEADER_SIZE > cut) => break,
             Err((blank, msg)) => {
                 let next = find_live_record(chunk, h, live_end, at + 1);
                 if next.is_some() || !blank {
-                    out.issues.push((location.clone(), IssueKind::CorruptRecord, msg, 1));
+                    out.issues.push((location.clone(), IssueKind::CorruptRecord, msg, lost));
                 }
                 match next {
                     Some(n) => {
@@ -204,11 +213,25 @@ pub(crate) fn decode(chunk: &[u8], h: &ChunkHeader, index: u64, file_offset: u64
         at = record.end;
         if cut.is_none_or(|cut| record.bin_off + record.bin_len + 4 <= cut) {
             match record_event(&mut decoder, &mut strings, &record, source) {
-                Ok(event) => out.events.push(event),
+                Ok(event) => {
+                    work += values(&event);
+                    out.events.push(event);
+                }
                 Err(msg) => {
                     let where_ = Location::EvtxRecord { chunk: index, id: record.id };
-                    out.issues.push((where_, IssueKind::CorruptRecord, msg, 1));
+                    out.issues.push((where_, IssueKind::CorruptRecord, msg, lost));
                 }
+            }
+            work += decoder.take_built();
+            if work > max_work && !last {
+                // In a file cut short, the cut's own report counts what the chunk lost.
+                let left = if cut.is_some() { 0 } else { h.last_id.saturating_sub(record.id) };
+                let msg = format!(
+                    "chunk decodes to more than {max_work} nodes and values by record {} (limit chunk_work; its templates expand far beyond real events'): the records after it are skipped",
+                    record.id
+                );
+                out.issues.push((location, IssueKind::Limit, msg, left));
+                break;
             }
         }
         if last {
@@ -216,6 +239,14 @@ pub(crate) fn decode(chunk: &[u8], h: &ChunkHeader, index: u64, file_offset: u64
         }
     }
     out
+}
+
+/// Values an event holds, array items counted one by one.
+fn values(event: &Event) -> usize {
+    let count = |f: &crate::model::Fields| {
+        f.iter().map(|(_, v)| if let crate::model::Value::Array(a) = v { 1 + a.len() } else { 1 }).sum::<usize>()
+    };
+    count(&event.system) + count(&event.fields)
 }
 
 /// One record's event: filled by its shape's plan when there is one (see `plan`), else built

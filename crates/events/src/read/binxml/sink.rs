@@ -19,6 +19,7 @@ use super::values::Res;
 use crate::model::{FieldName, Fields, Value};
 use crate::read::evtx_json::known;
 use serde_json::{Map, Value as Json};
+use std::collections::HashSet;
 
 const GAVE_UP: &str = "(the fast path gave up on this record)";
 
@@ -49,7 +50,7 @@ enum Frame {
 pub(super) struct FlatSink {
     pub sys: Fields,
     pub fields: Fields,
-    frames: Vec<(Frame, usize)>,
+    frames: Vec<OpenFrame>,
     /// Keys seen in the open objects, to notice one twice; each frame notes where its start.
     keys: Vec<u32>,
     items: Vec<Value>,
@@ -63,6 +64,24 @@ pub(super) struct FlatSink {
     gave_up: bool,
 }
 
+/// An open object or array: what it is, where its keys start in `FlatSink::keys`, and, once it
+/// has more keys than a scan is cheap for, a set of them (a crafted record can give one object
+/// thousands of members, and a scan per key cost the square of that).
+struct OpenFrame {
+    frame: Frame,
+    start: usize,
+    #[allow(clippy::box_collection)] // rarely built; a pointer keeps every frame small
+    set: Option<Box<HashSet<u32>>>,
+}
+
+impl OpenFrame {
+    fn new(frame: Frame, start: usize) -> Self {
+        OpenFrame { frame, start, set: None }
+    }
+}
+
+const SCAN_MAX: usize = 48;
+
 /// Pseudo field-name ids for the two keys that are not names.
 const ATTRS_KEY: u32 = u32::MAX;
 const TEXT_KEY: u32 = u32::MAX - 1;
@@ -74,7 +93,7 @@ impl FlatSink {
             item_recipes: Vec::new(),
             sys: Fields::with_capacity(20),
             fields: Fields::with_capacity(24),
-            frames: vec![(Frame::Doc, 0)],
+            frames: vec![OpenFrame::new(Frame::Doc, 0)],
             keys: Vec::new(),
             items: Vec::new(),
             part: None,
@@ -105,7 +124,7 @@ impl FlatSink {
     }
 
     fn top(&self) -> Frame {
-        self.frames.last().map_or(Frame::Ignore, |f| f.0)
+        self.frames.last().map_or(Frame::Ignore, |f| f.frame)
     }
 
     fn push(&mut self, system: bool, name: FieldName, value: Value, filling: Option<Filling>) {
@@ -130,8 +149,31 @@ impl FlatSink {
 
     /// Notes a key of the innermost object; a key it already has gives up.
     fn note(&mut self, id: u32) -> Res<()> {
-        let start = self.frames.last().map_or(0, |f| f.1);
-        if self.keys[start..].contains(&id) {
+        let Some(open) = self.frames.last_mut() else {
+            // Past the document's end: nothing open, so every key counts, as before any object.
+            if self.keys.contains(&id) {
+                return self.give_up();
+            }
+            self.keys.push(id);
+            return Ok(());
+        };
+        let seen = match &mut open.set {
+            Some(set) => !set.insert(id),
+            None => {
+                let mine = &self.keys[open.start..];
+                if mine.contains(&id) {
+                    true
+                } else {
+                    if mine.len() >= SCAN_MAX {
+                        let mut set: HashSet<u32> = mine.iter().copied().collect();
+                        set.insert(id);
+                        open.set = Some(Box::new(set));
+                    }
+                    false
+                }
+            }
+        };
+        if seen {
             return self.give_up();
         }
         self.keys.push(id);
@@ -139,7 +181,7 @@ impl FlatSink {
     }
 
     fn open(&mut self, frame: Frame) {
-        self.frames.push((frame, self.keys.len()));
+        self.frames.push(OpenFrame::new(frame, self.keys.len()));
     }
 
     /// An `Event` member named `key`: which part it is, checking that parts come in order.
@@ -241,8 +283,8 @@ impl Sink for FlatSink {
     }
 
     fn end_object(&mut self) -> Res<()> {
-        let (_, start) = self.frames.pop().ok_or("object end without a start")?;
-        self.keys.truncate(start);
+        let open = self.frames.pop().ok_or("object end without a start")?;
+        self.keys.truncate(open.start);
         Ok(())
     }
 
@@ -270,7 +312,7 @@ impl Sink for FlatSink {
     }
 
     fn end_array(&mut self) -> Res<()> {
-        let (frame, start) = self.frames.pop().ok_or("array end without a start")?;
+        let OpenFrame { frame, start, .. } = self.frames.pop().ok_or("array end without a start")?;
         self.keys.truncate(start);
         if let Frame::Array { sys, name } = frame {
             let items = std::mem::take(&mut self.items);
@@ -364,5 +406,29 @@ impl Sink for JsonSink {
 
     fn end_array(&mut self) -> Res<()> {
         self.end_object()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key twice in one object makes the fast path give up, however many keys came between
+    /// (past `SCAN_MAX` they are looked up in a set); the same key in a nested object does not.
+    #[test]
+    fn a_repeated_key_gives_up_past_the_scan_too() {
+        let mut sink = FlatSink::new(false);
+        sink.open(Frame::Flat { sys: false, parent: None });
+        for id in 0..(SCAN_MAX as u32 * 3) {
+            assert!(sink.note(id).is_ok(), "key {id} is new");
+        }
+        assert!(sink.frames.last().is_some_and(|f| f.set.is_some()));
+        sink.open(Frame::Flat { sys: false, parent: None });
+        assert!(sink.note(5).is_ok(), "a nested object has keys of its own");
+        sink.end_object().unwrap();
+        assert!(sink.note(SCAN_MAX as u32 * 3).is_ok());
+        assert!(!sink.gave_up());
+        assert!(sink.note(5).is_err());
+        assert!(sink.gave_up());
     }
 }
