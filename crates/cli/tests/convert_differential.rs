@@ -4,14 +4,21 @@
 //! with `RuleSet::matches` on the same events. Rules that do not convert are listed with the
 //! reason; lossy conversions are compared too, and reported, but only exact ones must agree.
 //!
+//! A second test does the same for the rules compiled to DataFusion expressions
+//! (`taskhunt_query::sigma`), run with `Engine::sigma_hits`, sampled the same way (about 15 s in a
+//! debug build, under a minute for all rules).
+//!
 //! Running every query takes about ten minutes in a debug build, so by default the queries run
 //! for every rule the matcher finds something for and for every tenth other rule (all rules are
 //! still converted); `TASKHUNT_CONVERT_ALL=1` runs them all (KQL 2256/2256 and SPL 2332/2332
 //! exact conversions identical when last run in full).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Instant;
 use taskhunt_query::arrow::array::{Array, Int64Array, StringArray};
+use taskhunt_query::sigma as sigma_exprs;
 use taskhunt_query::{CatalogBuilder, Engine, Lang as QLang};
 use taskhunt_sigma::convert::{self, Lang, Pipeline};
 use taskhunt_sigma::logsource::Scope;
@@ -90,6 +97,9 @@ struct Tally {
     not_run: usize,
     /// Converted rules whose query was left out of the default sample.
     sampled_out: usize,
+    /// Of the exact rules with identical hit sets, those with hits, and their (rule, record) hits.
+    identical_with_hits: usize,
+    identical_hits: usize,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -172,9 +182,26 @@ fn check_rule(
     }
 }
 
-#[test]
-fn converted_rules_match_like_the_native_matcher() {
-    let Some(corpus) = taskhunt_events::testing::corpus("converted_rules_match_like_the_native_matcher") else { return };
+/// What both tests share, loaded once per test binary: the corpus' raw tables in an engine, the
+/// SigmaHQ Windows rules, and the native matcher's hits per rule.
+struct Fixture {
+    engine: Engine,
+    set: RuleSet,
+    rules_dir: PathBuf,
+    native: HashMap<usize, BTreeSet<Key>>,
+    /// (channel, event id) of every event of the corpus.
+    present: HashSet<(String, u32)>,
+}
+
+fn fixture(test: &str) -> Option<&'static Fixture> {
+    static FIXTURE: OnceLock<Option<Fixture>> = OnceLock::new();
+    // Checked per test, so that each says it is skipped.
+    taskhunt_events::testing::corpus(test)?;
+    FIXTURE.get_or_init(load_fixture).as_ref()
+}
+
+fn load_fixture() -> Option<Fixture> {
+    let corpus = taskhunt_events::testing::corpus("convert_differential")?;
     let started = Instant::now();
     let mut events = Vec::new();
     let mut builder = CatalogBuilder::new();
@@ -209,22 +236,40 @@ fn converted_rules_match_like_the_native_matcher() {
             native.entry(h.rule).or_default().insert((e.source.path.to_string_lossy().into_owned(), e.record_id as i64));
         }
     }
-    eprintln!("{} events, {} rules ({} load errors), {} rules hit natively", events.len(), set.rules.len(), set.errors.len(), native.len());
+    eprintln!(
+        "{} events, {} rules ({} load errors), {} rules hit natively; loaded in {:.1}s",
+        events.len(),
+        set.rules.len(),
+        set.errors.len(),
+        native.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Some(Fixture { engine, set, rules_dir, native, present })
+}
 
+/// Whether a rule's query runs by default: every rule the matcher finds something for and every
+/// tenth other rule; all of them with `TASKHUNT_CONVERT_ALL=1`.
+fn sampled(fx: &Fixture, ri: usize) -> bool {
+    std::env::var_os("TASKHUNT_CONVERT_ALL").is_some() || fx.native.contains_key(&ri) || ri % 10 == 0
+}
+
+#[test]
+fn converted_rules_match_like_the_native_matcher() {
+    let Some(fx) = fixture("converted_rules_match_like_the_native_matcher") else { return };
+    let started = Instant::now();
+    let Fixture { engine, set, rules_dir, native, present } = fx;
     let empty = BTreeSet::new();
-    let all = std::env::var_os("TASKHUNT_CONVERT_ALL").is_some();
     // KQL and SPL on two threads: the engine is shared, each query is planned and run alone.
     let tallies: Vec<(Lang, Tally)> = std::thread::scope(|scope| {
         let handles: Vec<_> = [(Lang::Kql, QLang::Kql), (Lang::Spl, QLang::Spl)]
             .into_iter()
             .map(|(lang, qlang)| {
-                let (set, engine, native, present, empty, rules_dir) = (&set, &engine, &native, &present, &empty, &rules_dir);
+                let empty = &empty;
                 scope.spawn(move || {
                     let mut t = Tally::default();
                     for (ri, rule) in set.rules.iter().enumerate() {
-                        let sampled = all || native.contains_key(&ri) || ri % 10 == 0;
                         let want = native.get(&ri).unwrap_or(empty);
-                        check_rule(&mut t, ri, rule, lang, qlang, engine, want, present, rules_dir, sampled);
+                        check_rule(&mut t, ri, rule, lang, qlang, engine, want, present, rules_dir, sampled(fx, ri));
                     }
                     (lang, t)
                 })
@@ -277,4 +322,129 @@ fn converted_rules_match_like_the_native_matcher() {
         assert!(identical > 0, "{lang:?}: nothing compared");
         assert_eq!((mismatches, errors), (0, 0), "{lang:?}: converted queries disagree with the native matcher or fail (see above)");
     }
+}
+
+/// A compiled rule's hits: the rows `Engine::sigma_hits` returns, as keys.
+fn expr_hits(engine: &Engine, rule: &sigma_exprs::CompiledRule) -> Result<BTreeSet<Key>, String> {
+    let batches = engine.sigma_hits(rule).map_err(|e| e.to_string())?;
+    let mut out = BTreeSet::new();
+    for b in &batches {
+        let src = b.column_by_name("source").and_then(|c| c.as_any().downcast_ref::<StringArray>()).ok_or("no source column")?;
+        let rec = b.column_by_name("EventRecordID").and_then(|c| c.as_any().downcast_ref::<Int64Array>()).ok_or("no record column")?;
+        for i in 0..b.num_rows() {
+            out.insert((src.value(i).to_string(), rec.value(i)));
+        }
+    }
+    Ok(out)
+}
+
+/// The rules compiled to DataFusion expressions (`taskhunt_query::sigma`) find exactly what the
+/// native matcher finds. Unlike the text queries, every sampled rule's plan runs, also those
+/// whose logsource has no event in the corpus, so that each plan is at least built and run once.
+#[test]
+fn compiled_rules_match_like_the_native_matcher() {
+    let Some(fx) = fixture("compiled_rules_match_like_the_native_matcher") else { return };
+    let started = Instant::now();
+    let empty = BTreeSet::new();
+    let mut t = Tally::default();
+    // Rules the matcher finds something for that do not compile: hits nothing here compares.
+    let mut failed_with_hits = 0;
+    for (ri, rule) in fx.set.rules.iter().enumerate() {
+        let name = format!("{} ({})", rule.meta.path.strip_prefix(&fx.rules_dir).unwrap_or(&rule.meta.path).display(), rule.meta.title);
+        let compiled = match sigma_exprs::compile(rule, None) {
+            Ok(c) => c,
+            Err(e) => {
+                failed_with_hits += usize::from(fx.native.contains_key(&ri));
+                t.failed.entry(reason_kind(&e.reason)).or_default().push(format!("{name}: {}", e.reason));
+                continue;
+            }
+        };
+        t.converted += 1;
+        let exact = compiled.lossy.is_empty();
+        if !exact {
+            t.lossy += 1;
+        }
+        let want = fx.native.get(&ri).unwrap_or(&empty);
+        if !live(rule, &fx.present) {
+            assert!(want.is_empty(), "{name}: hits without events of its logsource");
+            t.not_run += 1;
+        }
+        if !sampled(fx, ri) {
+            t.sampled_out += 1;
+            continue;
+        }
+        t.run += 1;
+        let got = match expr_hits(&fx.engine, &compiled) {
+            Ok(g) => g,
+            Err(e) => {
+                let filters: Vec<String> = compiled.branches.iter().map(|b| format!("{}: {}", b.table, b.filter)).collect();
+                t.query_errors.push(format!("{name}: {e}\n{}", filters.join("\n")));
+                continue;
+            }
+        };
+        let same = &got == want;
+        let diff = || {
+            let only_native: Vec<_> = want.difference(&got).take(3).collect();
+            let only_exprs: Vec<_> = got.difference(want).take(3).collect();
+            let filters: Vec<String> = compiled.branches.iter().map(|b| format!("{}: {}", b.table, b.filter)).collect();
+            format!(
+                "{name}: native {} compiled {}; only native {only_native:?}; only compiled {only_exprs:?}\n{}",
+                want.len(),
+                got.len(),
+                filters.join("\n")
+            )
+        };
+        match (exact, same) {
+            (true, true) => {
+                t.identical += 1;
+                if !want.is_empty() {
+                    t.identical_with_hits += 1;
+                    t.identical_hits += want.len();
+                }
+            }
+            (true, false) => t.mismatches.push(diff()),
+            (false, true) => t.lossy_identical += 1,
+            (false, false) => t.lossy_different.push(format!("{} [lossy: {}]", diff(), compiled.lossy.join("; "))),
+        }
+    }
+    let failed: usize = t.failed.values().map(Vec::len).sum();
+    eprintln!("\n===== DataFusion expressions (taskhunt_query::sigma) =====");
+    eprintln!(
+        "{} rules: {} compiled ({} exact, {} lossy), {failed} not compiled; plans run: {} (left out of the sample: {}; of all compiled, without any event of their logsource in the corpus: {}); exact with identical hit sets: {} ({} of them with hits, {} (rule, record) hits in all); lossy with identical hit sets: {}; mismatches: {}; errors: {}",
+        fx.set.rules.len(),
+        t.converted,
+        t.converted - t.lossy,
+        t.lossy,
+        t.run,
+        t.sampled_out,
+        t.not_run,
+        t.identical,
+        t.identical_with_hits,
+        t.identical_hits,
+        t.lossy_identical,
+        t.mismatches.len(),
+        t.query_errors.len(),
+    );
+    eprintln!("not compiled, by reason ({failed_with_hits} of them with native hits):");
+    for (kind, rules) in &t.failed {
+        eprintln!("  {:5}  {kind}", rules.len());
+    }
+    eprintln!("not compiled:");
+    for rules in t.failed.values() {
+        for r in rules {
+            eprintln!("  {r}");
+        }
+    }
+    for d in &t.lossy_different {
+        eprintln!("lossy and different: {d}");
+    }
+    for m in &t.mismatches {
+        eprintln!("MISMATCH: {m}");
+    }
+    for q in &t.query_errors {
+        eprintln!("PLAN ERROR: {q}");
+    }
+    eprintln!("\ntook {:.1}s", started.elapsed().as_secs_f64());
+    assert!(t.identical > 0, "nothing compared");
+    assert_eq!((t.mismatches.len(), t.query_errors.len()), (0, 0), "compiled rules disagree with the native matcher or fail (see above)");
 }

@@ -3,7 +3,7 @@
 //! Events become Arrow tables ([`catalog`]); an [`engine::Engine`] registers them in a DataFusion
 //! session. KQL ([`kql`]) and SPL ([`spl`]) are parsed into our own syntax trees and planned with
 //! the DataFrame / logical-plan API (never rewritten into SQL text); SQL goes to DataFusion's
-//! own parser.
+//! own parser. Sigma rules compile to DataFusion expressions over the raw tables ([`sigma`]).
 
 pub mod catalog;
 pub mod engine;
@@ -11,6 +11,7 @@ pub mod error;
 pub mod export;
 pub mod hunts;
 pub mod kql;
+pub mod sigma;
 pub mod spl;
 pub mod store;
 

@@ -133,7 +133,7 @@ pub(crate) const CIDR_V6: &str = "IPv6 ranges are matched as text prefixes, whic
 
 /// Replaces `cidr` tests by the text patterns of the addresses in the range, for targets
 /// without a CIDR function. IPv4 ranges are exact for dotted-quad text; IPv6 is lossy.
-pub(crate) fn cidr_as_patterns(b: &Bool, lossy: &mut Vec<String>) -> Result<Bool, Unsupported> {
+pub fn cidr_as_patterns(b: &Bool, lossy: &mut Vec<String>) -> Result<Bool, Unsupported> {
     Ok(match b {
         Bool::Leaf(Leaf { field, test: Test::Cidr(net) }) => {
             let (patterns, exact) = ir::cidr_patterns(net)?;
