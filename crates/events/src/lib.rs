@@ -17,6 +17,6 @@ pub mod text;
 
 pub use model::{Event, FieldName, Fields, SourceFile, Timestamp, Value};
 pub use read::{
-    FileBatch, Format, IssueKind, Location, ReadIssue, ReadOptions, ReadSummary, read_bytes, read_bytes_as, read_file, read_file_parts,
-    read_paths,
+    FileBatch, Format, IssueKind, Location, ReadIssue, ReadOptions, ReadSummary, read_bytes, read_bytes_as, read_file, read_file_as,
+    read_file_parts, read_file_parts_as, read_paths, read_stored,
 };

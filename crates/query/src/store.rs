@@ -6,6 +6,11 @@
 //! bytes: ingesting it again (under any name) is skipped. `manifest.json` records every source
 //! with its hash, record count, time range and rows per table. `Engine::open_store` registers
 //! the tables over the folders, with `date` and `host` as partition columns.
+//!
+//! Each ingested file is also kept verbatim as `sources/SHA256` (the evidence, checkable
+//! against its hash): `detect`, `tasks` and `hunt` read those copies through the same readers
+//! as the files themselves, naming them by the path they were ingested from, so their results
+//! over a store are the results over the files.
 
 use crate::catalog::CatalogBuilder;
 use crate::engine::Engine;
@@ -20,6 +25,8 @@ use taskhunt_events::read::collect_inputs;
 use taskhunt_events::{ReadIssue, Timestamp, read_bytes};
 
 pub const MANIFEST: &str = "manifest.json";
+/// The folder of the verbatim copies of the ingested files, named by SHA-256.
+pub const SOURCES: &str = "sources";
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Manifest {
@@ -109,6 +116,7 @@ pub fn ingest(paths: &[PathBuf], store: &Path) -> Result<IngestSummary, QueryErr
             summary.files_skipped.push(file);
             continue;
         }
+        keep_source(store, &hash, &bytes)?;
         // Decoded from the bytes already read for the hash, not read from disk again.
         let batch = read_bytes(&file, bytes);
         summary.issues.extend(batch.issues);
@@ -155,6 +163,39 @@ pub fn ingest(paths: &[PathBuf], store: &Path) -> Result<IngestSummary, QueryErr
     Ok(summary)
 }
 
+/// Writes the copy of a source (aside, then renamed: a crash never leaves half a copy).
+fn keep_source(store: &Path, hash: &str, bytes: &[u8]) -> Result<(), QueryError> {
+    let dir = store.join(SOURCES);
+    std::fs::create_dir_all(&dir).map_err(|e| QueryError::plain(format!("{}: {e}", dir.display())))?;
+    let (path, tmp) = (dir.join(hash), dir.join(format!("{hash}.tmp")));
+    std::fs::write(&tmp, bytes)
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .map_err(|e| QueryError::plain(format!("{}: {e}", path.display())))
+}
+
+/// The store's sources as `(ingested from, copy in the store)`, in ingestion order, for
+/// `taskhunt_events::read_stored`.
+pub fn stored_sources(store: &Path) -> Result<Vec<(PathBuf, PathBuf)>, QueryError> {
+    let manifest = Manifest::load(store)?;
+    if manifest.sources.is_empty() {
+        return Err(QueryError::plain(format!("{}: no case store here (no {MANIFEST}, or nothing ingested)", store.display())));
+    }
+    let mut out = Vec::with_capacity(manifest.sources.len());
+    for s in manifest.sources {
+        let copy = store.join(SOURCES).join(&s.sha256);
+        if !copy.is_file() {
+            return Err(QueryError::plain(format!(
+                "{}: the store has no copy of {} (sha256 {}); it was made by a taskhunt that kept none: ingest the files into a new store",
+                store.display(),
+                s.path,
+                s.sha256
+            )));
+        }
+        out.push((PathBuf::from(s.path), copy));
+    }
+    Ok(out)
+}
+
 impl Engine {
     /// An engine over a case store: every table folder registered as a Parquet listing with
     /// `date` and `host` partition columns; `main` is the raw tables together.
@@ -170,6 +211,7 @@ impl Engine {
             .flatten()
             .filter(|e| e.path().is_dir())
             .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| name != SOURCES)
             .collect();
         names.sort();
         for name in names {

@@ -13,15 +13,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 use taskhunt_events::text::terminal_safe;
-use taskhunt_events::{Event, ReadOptions, Value, read_paths};
+use taskhunt_events::{Event, Value};
 use taskhunt_sigma::view::View;
 use taskhunt_sigma::{Level, RuleSet};
 
 #[derive(Args)]
 pub struct DetectArgs {
     /// Files or directories of telemetry (evtx, JSON, Defender exports; gzip or not).
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "store", value_name = "PATH")]
     paths: Vec<PathBuf>,
+
+    /// Read the files kept in a case store made by `taskhunt ingest` instead of PATHs.
+    #[arg(long, value_name = "DIR", conflicts_with = "paths")]
+    store: Option<PathBuf>,
 
     #[command(flatten)]
     rules: RuleArgs,
@@ -63,9 +67,9 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
     let mut by_rule: BTreeMap<usize, u64> = BTreeMap::new();
     let mut write_error = None;
     let scan_started = Instant::now();
-    let summary = read_paths(
+    let summary = super::read_telemetry(
         &args.paths,
-        &ReadOptions::default(),
+        args.store.as_deref(),
         |batch| {
             let hits: Vec<Vec<taskhunt_sigma::Hit>> = batch.events.par_iter().map(|e| set.matches(e)).collect();
             for (event, hits) in batch.events.into_iter().zip(hits) {
@@ -90,7 +94,7 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
             }
         },
         |done, total| progress.update(done, total),
-    );
+    )?;
     progress.finish();
     if let Some(e) = write_error {
         return Err(e.into());

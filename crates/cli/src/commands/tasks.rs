@@ -17,8 +17,12 @@ use taskhunt_tasks::sources::TaskRecord;
 #[derive(Args)]
 pub struct TasksArgs {
     /// Telemetry files or directories (evtx, JSON, Defender exports).
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "store", value_name = "PATH")]
     paths: Vec<PathBuf>,
+
+    /// Read the files kept in a case store made by `taskhunt ingest` instead of PATHs.
+    #[arg(long, value_name = "DIR", conflicts_with = "paths")]
+    store: Option<PathBuf>,
 
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
@@ -71,7 +75,8 @@ pub fn load_scoring(path: Option<&std::path::Path>) -> Result<ScoringConfig> {
 
 pub fn run(args: TasksArgs) -> Result<ExitCode> {
     let cfg = load_scoring(args.scoring.as_deref())?;
-    let (events, file_records, summary) = read_inputs(&args.paths, args.host.as_deref());
+    let (files, walk_issues) = super::input_files(&args.paths, args.store.as_deref())?;
+    let (events, file_records, summary) = read_inputs(&files, walk_issues, args.host.as_deref());
     let entries = inventory::from_events_and_records(&events, file_records, &cfg);
     let columns = [
         "host",
@@ -166,18 +171,21 @@ struct InputSummary {
 
 /// Task files and exports (recognised by content) become task records; every other file goes
 /// to the event readers.
-fn read_inputs(paths: &[PathBuf], host: Option<&str>) -> (Vec<taskhunt_events::Event>, Vec<TaskRecord>, InputSummary) {
+fn read_inputs(
+    files: &[(PathBuf, PathBuf)],
+    walk_issues: Vec<taskhunt_events::ReadIssue>,
+    host: Option<&str>,
+) -> (Vec<taskhunt_events::Event>, Vec<TaskRecord>, InputSummary) {
     use rayon::prelude::*;
-    let (files, walk_issues) = taskhunt_events::read::collect_inputs(paths);
     let mut summary = InputSummary { problems: walk_issues.iter().map(|i| i.to_string()).collect(), ..InputSummary::default() };
     let results: Vec<(Vec<TaskRecord>, Option<taskhunt_events::FileBatch>, Option<String>)> = files
         .par_iter()
-        .map(|p| match std::fs::read(p) {
+        .map(|(p, stored)| match std::fs::read(stored) {
             Err(e) => (vec![], None, Some(format!("{}: {e}", p.display()))),
             Ok(bytes) => match files::read_task_file(p, &bytes, host) {
                 Some(Ok(recs)) => (recs, None, None),
                 Some(Err(e)) => (vec![], None, Some(format!("{}: {e}", p.display()))),
-                None => (vec![], Some(taskhunt_events::read_file(p)), None),
+                None => (vec![], Some(taskhunt_events::read_file_as(stored, p)), None),
             },
         })
         .collect();

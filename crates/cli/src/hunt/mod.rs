@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 use taskhunt_correlate::incident::{Config, Detections};
 use taskhunt_events::text::terminal_safe;
-use taskhunt_events::{Event, ReadOptions, Timestamp, read_paths};
+use taskhunt_events::{Event, Timestamp};
 use taskhunt_report::coverage::CoverageBuilder;
 use taskhunt_report::model::{DetectionSummary, HuntReport, QueryResult};
 use taskhunt_report::timeline::TimelineRow;
@@ -28,6 +28,10 @@ pub struct HuntArgs {
     /// Telemetry files or directories; without any, the built-in sample fleet is hunted.
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
+
+    /// Hunt over the files kept in a case store made by `taskhunt ingest` instead of PATHs.
+    #[arg(long, value_name = "DIR", conflicts_with = "paths")]
+    store: Option<PathBuf>,
 
     /// A built-in playbook name or a playbook YAML file.
     #[arg(long, default_value = "t1053-scheduled-task-abuse")]
@@ -78,17 +82,21 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
     // 1. Read.
     let stage = Stage::start("reading telemetry");
     let mut events: Vec<Event> = Vec::new();
-    let (inputs, files, records, skipped) = if args.paths.is_empty() {
+    let (inputs, files, records, skipped) = if args.paths.is_empty() && args.store.is_none() {
         let batch = sample::read();
         let n = batch.events.len() as u64;
         events.extend(batch.events);
         (vec!["built-in sample fleet".to_string()], 1, n, 0)
     } else {
-        let s = read_paths(&args.paths, &ReadOptions::default(), |b| events.extend(b.events), |_, _| {});
+        let s = crate::commands::read_telemetry(&args.paths, args.store.as_deref(), |b| events.extend(b.events), |_, _| {})?;
         for issue in s.issues.iter().take(10) {
             eprintln!("\ntaskhunt: warning: {}", terminal_safe(&issue.to_string()));
         }
-        (args.paths.iter().map(|p| p.display().to_string()).collect(), s.files, s.records, s.records_skipped())
+        let inputs = match &args.store {
+            Some(store) => vec![format!("case store {}", store.display())],
+            None => args.paths.iter().map(|p| p.display().to_string()).collect(),
+        };
+        (inputs, s.files, s.records, s.records_skipped())
     };
     events.sort_by(|a, b| (a.timestamp, &a.computer, a.record_id).cmp(&(b.timestamp, &b.computer, b.record_id)));
     let mut cov = CoverageBuilder::default();

@@ -16,7 +16,7 @@ mod walk;
 
 pub use defender::DEFENDER_PROVIDER;
 pub use detect::{DEFENDER_TABLES, Format, defender_table_for, detect_format};
-pub use walk::{ReadOptions, ReadSummary, STREAM_ABOVE_BYTES, collect_inputs, read_paths};
+pub use walk::{ReadOptions, ReadSummary, STREAM_ABOVE_BYTES, collect_inputs, read_paths, read_stored};
 
 use crate::model::{Event, SourceFile};
 use serde::Serialize;
@@ -156,6 +156,31 @@ pub fn read_file(path: &Path) -> FileBatch {
     read_file_with(path, EvtxReader::Own)
 }
 
+/// Reads the file at `stored` as `read_file` would, but names it `shown` (in the batch and in
+/// every event's source): for files kept somewhere other than where they were collected, such
+/// as a case store's copies of its sources.
+pub fn read_file_as(stored: &Path, shown: &Path) -> FileBatch {
+    let mut whole: Option<FileBatch> = None;
+    read_with_as(stored, shown, EvtxReader::Own, &mut |part| gather(&mut whole, part));
+    whole.unwrap_or_else(|| FileBatch { path: shown.to_path_buf(), ..FileBatch::default() })
+}
+
+/// `read_file_parts` of the file at `stored`, named `shown` (see `read_file_as`).
+pub fn read_file_parts_as(stored: &Path, shown: &Path, sink: &mut dyn FnMut(FileBatch)) {
+    read_with_as(stored, shown, EvtxReader::Own, sink)
+}
+
+fn gather(whole: &mut Option<FileBatch>, part: FileBatch) {
+    match whole {
+        None => *whole = Some(part),
+        Some(b) => {
+            b.bytes += part.bytes;
+            b.events.extend(part.events);
+            b.issues.extend(part.issues);
+        }
+    }
+}
+
 /// Reads one file and hands it to `sink` in parts, in order: a `.evtx` file 64 chunks (4 MiB)
 /// at a time, so that memory stays bounded whatever its size
 /// (a 2 GB log is never held whole); any other format as one part. There is always at least one
@@ -166,19 +191,16 @@ pub fn read_file_parts(path: &Path, sink: &mut dyn FnMut(FileBatch)) {
 
 pub(crate) fn read_file_with(path: &Path, evtx: EvtxReader) -> FileBatch {
     let mut whole: Option<FileBatch> = None;
-    read_with(path, evtx, &mut |part| match &mut whole {
-        None => whole = Some(part),
-        Some(b) => {
-            b.bytes += part.bytes;
-            b.events.extend(part.events);
-            b.issues.extend(part.issues);
-        }
-    });
+    read_with(path, evtx, &mut |part| gather(&mut whole, part));
     whole.unwrap_or_else(|| FileBatch { path: path.to_path_buf(), ..FileBatch::default() })
 }
 
 fn read_with(path: &Path, evtx: EvtxReader, sink: &mut dyn FnMut(FileBatch)) {
-    let mut batch = FileBatch { path: path.to_path_buf(), ..FileBatch::default() };
+    read_with_as(path, path, evtx, sink)
+}
+
+fn read_with_as(path: &Path, shown: &Path, evtx: EvtxReader, sink: &mut dyn FnMut(FileBatch)) {
+    let mut batch = FileBatch { path: shown.to_path_buf(), ..FileBatch::default() };
     // The first bytes say what the file is. An `.evtx` file is read a part at a time (see
     // `evtx_file::stream_file`); anything else whole.
     let mut start = Vec::new();

@@ -1,6 +1,6 @@
 //! Finding input files and reading many of them in parallel, delivered in a stable order.
 
-use super::{FileBatch, IssueKind, Location, ReadIssue, read_file, read_file_parts};
+use super::{FileBatch, IssueKind, Location, ReadIssue, read_file_as, read_file_parts_as};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -136,14 +136,32 @@ pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<ReadIssue>) {
 
 /// Reads every file under `paths` on all cores and hands each file's batch to `sink` in input
 /// order (sorted within each directory), so output is the same from run to run.
-pub fn read_paths(
-    paths: &[PathBuf],
+pub fn read_paths(paths: &[PathBuf], options: &ReadOptions, sink: impl FnMut(FileBatch), progress: impl FnMut(u64, u64)) -> ReadSummary {
+    let (files, walk_issues) = collect_inputs(paths);
+    let files: Vec<(PathBuf, PathBuf)> = files.into_iter().map(|p| (p.clone(), p)).collect();
+    read_listed(&files, walk_issues, options, sink, progress)
+}
+
+/// `read_paths` over files kept somewhere other than where they were collected: each
+/// `(shown, stored)` is read from `stored` and named `shown` in its batch, events and problems
+/// (a case store keeps its sources by content hash; hunts name them as they were ingested).
+pub fn read_stored(
+    files: &[(PathBuf, PathBuf)],
+    options: &ReadOptions,
+    sink: impl FnMut(FileBatch),
+    progress: impl FnMut(u64, u64),
+) -> ReadSummary {
+    read_listed(files, Vec::new(), options, sink, progress)
+}
+
+fn read_listed(
+    files: &[(PathBuf, PathBuf)],
+    walk_issues: Vec<ReadIssue>,
     options: &ReadOptions,
     mut sink: impl FnMut(FileBatch),
     mut progress: impl FnMut(u64, u64),
 ) -> ReadSummary {
     let started = Instant::now();
-    let (files, walk_issues) = collect_inputs(paths);
     let mut summary = ReadSummary::default();
     for issue in walk_issues {
         summary.files += 1;
@@ -158,10 +176,10 @@ pub fn read_paths(
         // A large file is read on its own, in parts (chunks decoded in parallel within each),
         // so that memory stays bounded by a part whatever the file's size; small files are
         // read a group at a time, one file per core.
-        let large = |p: &PathBuf| std::fs::metadata(p).is_ok_and(|m| m.len() > STREAM_ABOVE_BYTES);
+        let large = |(_, stored): &(PathBuf, PathBuf)| std::fs::metadata(stored).is_ok_and(|m| m.len() > STREAM_ABOVE_BYTES);
         if large(&rest[0]) {
             let (mut events, mut issues) = (0usize, 0usize);
-            read_file_parts(&rest[0], &mut |part| {
+            read_file_parts_as(&rest[0].1, &rest[0].0, &mut |part| {
                 events += part.events.len();
                 issues += part.issues.len();
                 summary.add_part(&part);
@@ -178,7 +196,7 @@ pub fn read_paths(
             // Inside the pool even for a group of one file, which `par_iter` would read on
             // this thread: reading and decoding where the pool allocates keeps this thread's
             // heap from growing and shrinking with each large file.
-            let batches: Vec<FileBatch> = rayon::scope(|_| group.par_iter().map(|p| read_file(p)).collect());
+            let batches: Vec<FileBatch> = rayon::scope(|_| group.par_iter().map(|(shown, stored)| read_file_as(stored, shown)).collect());
             for batch in batches {
                 summary.add(&batch);
                 done += 1;
