@@ -57,6 +57,9 @@ enum Command {
     /// Ingest telemetry into a Parquet case store (partitioned by table, day and host) that
     /// `query --store` reads; files already stored are recognised by content and skipped.
     Ingest(commands::ingest::IngestArgs),
+    /// Run a role of an Apache Ballista cluster for `query --cluster` and `detect --cluster`.
+    #[command(subcommand)]
+    Cluster(commands::cluster::ClusterCommand),
     /// Hunt with KQL, SPL or SQL over telemetry (tables as in Microsoft Defender and raw per source).
     Query(commands::query::QueryArgs),
     /// List or lint Sigma rules.
@@ -93,6 +96,7 @@ fn main() -> ExitCode {
         Command::Rules(cmd) => commands::rules::run(cmd),
         Command::Query(args) => commands::query::run(args),
         Command::Ingest(args) => commands::ingest::run(args),
+        Command::Cluster(cmd) => commands::cluster::run(cmd),
         Command::Tasks(args) => commands::tasks::run(args),
         Command::Decode(args) => commands::decode::run(args),
         Command::Completions { shell } => {

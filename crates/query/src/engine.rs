@@ -68,21 +68,38 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(catalog: Catalog, now: Timestamp) -> Result<Engine, QueryError> {
-        // Table and column names keep their case (DeviceProcessEvents, CommandLine), as hunters
-        // write them; DataFusion would otherwise lowercase unquoted identifiers.
-        let config = SessionConfig::new()
-            .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()))
-            .set_bool("datafusion.sql_parser.enable_ident_normalization", false);
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = SessionContext::new_with_config(Engine::session_config(SessionConfig::new()));
         for (name, (schema, batches)) in catalog.tables {
             let table = MemTable::try_new(schema, vec![batches])?;
             ctx.register_table(datafusion::common::TableReference::bare(name.clone()), Arc::new(table))?;
         }
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+        Ok(Engine { ctx, runtime: Engine::runtime()?, now })
+    }
+
+    /// `base` with what taskhunt's planners expect of a session.
+    pub fn session_config(base: SessionConfig) -> SessionConfig {
+        // Table and column names keep their case (DeviceProcessEvents, CommandLine), as hunters
+        // write them; DataFusion would otherwise lowercase unquoted identifiers.
+        base.with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
+    }
+
+    fn runtime() -> Result<tokio::runtime::Runtime, QueryError> {
+        tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(|e| QueryError::plain(format!("cannot start the query runtime: {e}")))?;
+            .map_err(|e| QueryError::plain(format!("cannot start the query runtime: {e}")))
+    }
+
+    /// An engine around a session made by `make` inside the engine's own runtime (a session
+    /// connected to a Ballista scheduler must be made there), with no tables yet.
+    pub fn with_session(
+        now: Timestamp,
+        make: impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<SessionContext, QueryError>>>>,
+    ) -> Result<Engine, QueryError> {
+        let runtime = Engine::runtime()?;
+        let ctx = runtime.block_on(make())?;
         Ok(Engine { ctx, runtime, now })
     }
 

@@ -11,6 +11,7 @@ pub mod error;
 pub mod export;
 pub mod hunts;
 pub mod kql;
+pub mod portable;
 pub mod sigma;
 pub mod spl;
 pub mod store;
@@ -19,5 +20,7 @@ pub use catalog::{Catalog, CatalogBuilder};
 pub use engine::{Engine, Lang};
 pub use error::QueryError;
 
+/// The DataFusion this crate plans with, for crates that extend its sessions (the cluster).
+pub use datafusion;
 /// The Arrow version the tables use (DataFusion's), for callers that read results.
 pub use datafusion::arrow;

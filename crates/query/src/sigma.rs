@@ -6,7 +6,7 @@
 //! boolean expression over field tests ([`ir::rule_expr`]), mapped onto the raw tables by the
 //! `taskhunt` pipeline ([`pipeline::map`]). Each branch then becomes a [`datafusion`] [`Expr`]
 //! built with the expression API, never SQL text, and from built-in operators and functions
-//! only (`lower`, `btrim`, `strpos`, `starts_with`, `ends_with`, LIKE, `~`, IN, IS NULL,
+//! only (`lower`, `btrim`, `strpos`, `contains`, `starts_with`, `ends_with`, LIKE, `~`, IN, IS NULL,
 //! IS TRUE, CAST, TRY_CAST), which any DataFusion or Ballista process can deserialize.
 //!
 //! The semantics are the SQL renderer's (`convert::sql`): case-insensitive values compare
@@ -22,7 +22,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, ScalarValue};
-use datafusion::functions::expr_fn::{btrim, ends_with, lower, starts_with, strpos};
+use datafusion::functions::expr_fn::{btrim, contains, ends_with, lower, starts_with, strpos};
 use datafusion::logical_expr::expr::Like;
 use datafusion::logical_expr::{Expr, Operator, binary_expr, cast, ident, in_list, is_true, lit, not, try_cast};
 use datafusion::prelude::DataFrame;
@@ -178,8 +178,15 @@ fn leaf(l: &Leaf, cols: &BTreeMap<String, Col>) -> Result<Expr, Unsupported> {
             }
             let text = if numeric { cast(c, DataType::Utf8) } else { c };
             let text = if *fold { lower(text) } else { text };
+            let needle = |s: &str| lit(if *fold { s.to_lowercase() } else { s.to_string() });
+            // The common shapes as string functions, not LIKE: Arrow turns a LIKE pattern with
+            // an escaped character (every Windows path's backslash) into a regex compiled for
+            // every batch, which dominated a rule set's run time over a store of small files.
             match shape(pieces) {
-                Shape::Exact(s) => text.eq(lit(if *fold { s.to_lowercase() } else { s.to_string() })),
+                Shape::Exact(s) => text.eq(needle(s)),
+                Shape::Prefix(s) => starts_with(text, needle(s)),
+                Shape::Suffix(s) => ends_with(text, needle(s)),
+                Shape::Contains(s) => contains(text, needle(s)),
                 _ => Expr::Like(Like::new(false, Box::new(text), Box::new(lit(like_pattern(pieces, *fold))), Some('\\'), false)),
             }
         }
@@ -253,6 +260,54 @@ impl Engine {
             });
         }
         Ok(all)
+    }
+
+    /// Every (rule index, source, EventRecordID) that `rules` find, with one scan per table
+    /// for up to `per_query` rules at once: each rule's filter becomes a boolean column of one
+    /// projection, so a whole rule set costs a few queries rather than one per rule (a
+    /// distributed query has a fixed cost of about a second).
+    pub fn sigma_hits_all(
+        &self,
+        rules: &[CompiledRule],
+        per_query: usize,
+    ) -> Result<std::collections::BTreeSet<(usize, String, i64)>, QueryError> {
+        use datafusion::arrow::array::{Array, AsArray};
+        use datafusion::arrow::datatypes::Int64Type;
+        let mut by_table: std::collections::BTreeMap<&str, Vec<(usize, &Expr)>> = Default::default();
+        for (i, r) in rules.iter().enumerate() {
+            for b in &r.branches {
+                by_table.entry(b.table.as_str()).or_default().push((i, &b.filter));
+            }
+        }
+        let mut hits = std::collections::BTreeSet::new();
+        for (table, filters) in by_table {
+            let Some(df) = self.table(table) else { continue };
+            for group in filters.chunks(per_query.max(1)) {
+                let mut cols = vec![ident("source"), ident("EventRecordID")];
+                for (n, (_, f)) in group.iter().enumerate() {
+                    cols.push(bind((*f).clone(), df.schema())?.alias(format!("r{n}")));
+                }
+                let batches = self.block_on(df.clone().select(cols)?.collect())?;
+                for batch in &batches {
+                    // Parquet may hand text back as views: one type whatever the source.
+                    let source = datafusion::arrow::compute::cast(batch.column(0), &datafusion::arrow::datatypes::DataType::Utf8)
+                        .map_err(|e| QueryError::plain(e.to_string()))?;
+                    let source = source.as_string::<i32>();
+                    let record = datafusion::arrow::compute::cast(batch.column(1), &datafusion::arrow::datatypes::DataType::Int64)
+                        .map_err(|e| QueryError::plain(e.to_string()))?;
+                    let record = record.as_primitive::<Int64Type>();
+                    for (n, (rule, _)) in group.iter().enumerate() {
+                        let matched = batch.column(n + 2).as_boolean();
+                        for row in 0..batch.num_rows() {
+                            if matched.is_valid(row) && matched.value(row) {
+                                hits.insert((*rule, source.value(row).to_string(), record.value(row)));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(hits)
     }
 
     /// Runs [`Engine::sigma_frame`].

@@ -200,11 +200,21 @@ impl Engine {
     /// An engine over a case store: every table folder registered as a Parquet listing with
     /// `date` and `host` partition columns; `main` is the raw tables together.
     pub fn open_store(store: &Path, now: Timestamp) -> Result<Engine, QueryError> {
+        let engine = Engine::new(crate::catalog::Catalog::default(), now)?;
+        engine.register_store(store)?;
+        Ok(engine)
+    }
+
+    /// Registers the store's tables in this engine's session (a local one, or one connected to
+    /// a cluster whose executors see the same folders).
+    pub fn register_store(&self, store: &Path) -> Result<(), QueryError> {
+        let engine = self;
         let manifest = Manifest::load(store)?;
         if manifest.sources.is_empty() {
             return Err(QueryError::plain(format!("{}: no case store here (no {MANIFEST}, or nothing ingested)", store.display())));
         }
-        let engine = Engine::new(crate::catalog::Catalog::default(), now)?;
+        // Executors elsewhere must find the same files: absolute paths.
+        let store = &std::path::absolute(store).map_err(|e| QueryError::plain(format!("{}: {e}", store.display())))?;
         let mut raw = Vec::new();
         let mut names: Vec<String> = std::fs::read_dir(store)
             .map_err(|e| QueryError::plain(format!("{}: {e}", store.display())))?
@@ -225,8 +235,8 @@ impl Engine {
             }
         }
         if !raw.is_empty() {
-            crate::engine::register_main(&engine, &raw)?;
+            crate::engine::register_main(engine, &raw)?;
         }
-        Ok(engine)
+        Ok(())
     }
 }

@@ -1,3 +1,4 @@
+pub mod cluster;
 pub mod decode;
 pub mod detect;
 pub mod events;

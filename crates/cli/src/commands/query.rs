@@ -60,6 +60,11 @@ pub struct QueryArgs {
     #[arg(long, value_name = "DIR")]
     store: Option<PathBuf>,
 
+    /// Run the query on an Apache Ballista cluster (`df://HOST:PORT`, its scheduler) whose
+    /// executors see the `--store` folder at the same path (`taskhunt cluster`).
+    #[arg(long, value_name = "URL", requires = "store")]
+    cluster: Option<String>,
+
     /// What `now()` and `ago()` mean, for hunts over old logs (RFC 3339; default: the current time).
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
@@ -107,6 +112,10 @@ pub fn run(mut args: QueryArgs) -> Result<ExitCode> {
     };
     let started = std::time::Instant::now();
     let (engine, summary) = match &args.store {
+        Some(store) if args.cluster.is_some() => {
+            let url = args.cluster.as_deref().unwrap_or_default();
+            (taskhunt_cluster::remote_engine(url, store, now).map_err(|e| anyhow::anyhow!("{e}"))?, Default::default())
+        }
         Some(store) => (Engine::open_store(store, now).map_err(|e| anyhow::anyhow!("{e}"))?, Default::default()),
         None => {
             let mut builder = CatalogBuilder::new();
@@ -130,6 +139,11 @@ pub fn run(mut args: QueryArgs) -> Result<ExitCode> {
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     write(&batches, &args)?;
     let source = match &args.store {
+        Some(store) if args.cluster.is_some() => format!(
+            "store {} on cluster {}",
+            terminal_safe(&store.display().to_string()),
+            terminal_safe(args.cluster.as_deref().unwrap_or_default())
+        ),
         Some(store) => format!("store {}", terminal_safe(&store.display().to_string())),
         None => format!("{} records from {} files", summary.records, summary.files),
     };

@@ -16,7 +16,7 @@ mod names;
 mod plan;
 mod reshape;
 pub mod text;
-mod udf;
+pub(crate) mod udf;
 mod udf_dyn;
 
 /// The syntax tree, from the front end in `taskhunt-querylang`.

@@ -5,7 +5,7 @@
 use memchr::memmem::Finder;
 use serde_json::{Map, Value as Json};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum MatchOp {
     Contains,
     StartsWith,

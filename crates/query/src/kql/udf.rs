@@ -15,7 +15,8 @@ use datafusion::prelude::Expr;
 use regex::Regex;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Serializable, so that a plan using it can be shipped to Ballista executors (`crate::portable`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     /// (text, needle) → bool
     Match {
@@ -85,8 +86,17 @@ struct KqlUdf {
 }
 
 pub fn call(kind: Kind, args: Vec<Expr>) -> Expr {
+    udf(kind).call(args)
+}
+
+pub(crate) fn udf(kind: Kind) -> ScalarUDF {
     let name = format!("kql_{}", format!("{kind:?}").split([' ', '(', '{']).next().unwrap_or("fn").to_lowercase());
-    ScalarUDF::new_from_impl(KqlUdf { name, kind, sig: Signature::variadic_any(Volatility::Immutable) }).call(args)
+    ScalarUDF::new_from_impl(KqlUdf { name, kind, sig: Signature::variadic_any(Volatility::Immutable) })
+}
+
+/// The kind of a KQL UDF, `None` for any other function.
+pub(crate) fn kind_of(f: &ScalarUDF) -> Option<&Kind> {
+    f.inner().downcast_ref::<KqlUdf>().map(|u| &u.kind)
 }
 
 pub fn arrow_type(t: TypeName) -> DataType {

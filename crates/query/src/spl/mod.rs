@@ -42,7 +42,7 @@
 
 mod commands;
 pub mod plan;
-mod udf;
+pub(crate) mod udf;
 mod xml;
 
 /// The front end (lexer, parser, syntax tree), from `taskhunt-querylang`.

@@ -37,7 +37,20 @@ impl Hash for Re {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+impl serde::Serialize for Re {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Re {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Re, D::Error> {
+        let pattern = String::deserialize(d)?;
+        Re::new(&pattern).map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum NumFormat {
     Plain,
     Hex,
@@ -45,7 +58,8 @@ pub enum NumFormat {
     Duration,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Serializable, so that a plan using it can be shipped to Ballista executors (`crate::portable`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     /// Any argument (text or list of text) matches: never null.
     Term(Re),
@@ -99,8 +113,16 @@ pub fn list_of_text() -> DataType {
 
 /// `kind(args...)` as an expression.
 pub fn call(kind: Kind, args: Vec<Expr>) -> Expr {
-    let udf = SplUdf { kind, signature: Signature::variadic_any(Volatility::Immutable) };
-    ScalarUDF::from(udf).call(args)
+    udf(kind).call(args)
+}
+
+pub(crate) fn udf(kind: Kind) -> ScalarUDF {
+    ScalarUDF::from(SplUdf { kind, signature: Signature::variadic_any(Volatility::Immutable) })
+}
+
+/// The kind of an SPL UDF, `None` for any other function.
+pub(crate) fn kind_of(f: &ScalarUDF) -> Option<&Kind> {
+    f.inner().downcast_ref::<SplUdf>().map(|u| &u.kind)
 }
 
 fn text(a: &ArrayRef) -> Result<StringArray> {
