@@ -125,7 +125,7 @@ fn precedence_is_kept() {
     let q = query(&d2, PROC, Lang::Spl, Pipeline::SplunkWindows);
     assert!(q.contains("EventCode=1 (CommandLine=\"*a*\" OR CommandLine=\"*b*\") NOT CommandLine=\"*c*\")"), "{q}");
     let q = query(&d2, PROC, Lang::Sql, Pipeline::Defender);
-    assert!(q.ends_with("WHERE (lower(\"ProcessCommandLine\") LIKE '%a%' ESCAPE '\\' OR lower(\"ProcessCommandLine\") LIKE '%b%' ESCAPE '\\') AND NOT ((\"ProcessCommandLine\" IS NOT NULL AND lower(\"ProcessCommandLine\") LIKE '%c%' ESCAPE '\\'))"), "{q}");
+    assert!(q.ends_with("WHERE (lower(\"ProcessCommandLine\") LIKE '%a%' ESCAPE '\\' OR lower(\"ProcessCommandLine\") LIKE '%b%' ESCAPE '\\') AND NOT ((lower(\"ProcessCommandLine\") LIKE '%c%' ESCAPE '\\') IS TRUE)"), "{q}");
     // `2 of` three selections: any two, an OR of the three pairs.
     let d3 = d.replace("a or b and not c", "2 of them");
     let q = query(&d3, PROC, Lang::Kql, Pipeline::Defender);

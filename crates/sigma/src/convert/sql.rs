@@ -1,7 +1,7 @@
 //! SQL rendering, for taskhunt's own tables on DataFusion (`taskhunt query --lang sql`).
 //! Case-insensitive tests compare `lower(column)` with a lowercased literal or LIKE pattern;
-//! regular expressions use `~`; tests under a negation are guarded by `IS NOT NULL` so that a
-//! missing field does not turn `NOT` into null (which would drop the row).
+//! regular expressions use `~`; tests under a negation are wrapped in `IS TRUE` so that a
+//! missing field or an unreadable number does not turn `NOT` into null (which would drop the row).
 
 use super::ir::{Bool, Leaf, Shape, Test, shape};
 use super::pipeline::{Branch, Col};
@@ -89,7 +89,9 @@ fn leaf(l: &Leaf, cols: &BTreeMap<String, Col>, negated: bool) -> Result<String,
     let Some(f) = &l.field else { return Err(Unsupported::new("keywords need full-text search, which SQL does not have")) };
     let c = ident(f);
     let numeric = cols.get(f).is_some_and(|c| c.numeric);
-    let guard = |s: String| if negated { format!("({c} IS NOT NULL AND {s})") } else { s };
+    // Under a negation a test must be false, not null, where it does not hold: a missing field,
+    // or a present value TRY_CAST cannot read, would otherwise make the NOT null and drop the row.
+    let guard = |s: String| if negated { format!("({s}) IS TRUE") } else { s };
     Ok(match &l.test {
         Test::Str { pieces, fold } => {
             if numeric
