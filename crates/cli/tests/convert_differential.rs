@@ -103,6 +103,29 @@ struct Tally {
 }
 
 #[allow(clippy::too_many_arguments)]
+impl Tally {
+    /// The rules that failed (by reason, then each), and every difference and error.
+    fn print_details(&self, failed: &str, error: &str) {
+        eprintln!("{failed}, by reason:");
+        for (kind, rules) in &self.failed {
+            eprintln!("  {:5}  {kind}", rules.len());
+        }
+        eprintln!("{failed}:");
+        for r in self.failed.values().flatten() {
+            eprintln!("  {r}");
+        }
+        for d in &self.lossy_different {
+            eprintln!("lossy and different: {d}");
+        }
+        for m in &self.mismatches {
+            eprintln!("MISMATCH: {m}");
+        }
+        for q in &self.query_errors {
+            eprintln!("{error}: {q}");
+        }
+    }
+}
+
 fn check_rule(
     t: &mut Tally,
     _ri: usize,
@@ -296,25 +319,7 @@ fn converted_rules_match_like_the_native_matcher() {
             t.not_run,
             t.sampled_out
         );
-        eprintln!("failed by reason:");
-        for (kind, rules) in &t.failed {
-            eprintln!("  {:5}  {kind}", rules.len());
-        }
-        eprintln!("failed rules:");
-        for rules in t.failed.values() {
-            for r in rules {
-                eprintln!("  {r}");
-            }
-        }
-        for d in &t.lossy_different {
-            eprintln!("lossy and different: {d}");
-        }
-        for m in &t.mismatches {
-            eprintln!("MISMATCH: {m}");
-        }
-        for q in &t.query_errors {
-            eprintln!("QUERY ERROR: {q}");
-        }
+        t.print_details("failed", "QUERY ERROR");
         report.push((lang, t.mismatches.len(), t.query_errors.len(), t.identical));
     }
     eprintln!("\ntook {:.1}s", started.elapsed().as_secs_f64());
@@ -425,25 +430,8 @@ fn compiled_rules_match_like_the_native_matcher() {
         t.mismatches.len(),
         t.query_errors.len(),
     );
-    eprintln!("not compiled, by reason ({failed_with_hits} of them with native hits):");
-    for (kind, rules) in &t.failed {
-        eprintln!("  {:5}  {kind}", rules.len());
-    }
-    eprintln!("not compiled:");
-    for rules in t.failed.values() {
-        for r in rules {
-            eprintln!("  {r}");
-        }
-    }
-    for d in &t.lossy_different {
-        eprintln!("lossy and different: {d}");
-    }
-    for m in &t.mismatches {
-        eprintln!("MISMATCH: {m}");
-    }
-    for q in &t.query_errors {
-        eprintln!("PLAN ERROR: {q}");
-    }
+    eprintln!("({failed_with_hits} rules not compiled have native hits)");
+    t.print_details("not compiled", "PLAN ERROR");
     eprintln!("\ntook {:.1}s", started.elapsed().as_secs_f64());
     assert!(t.identical > 0, "nothing compared");
     assert_eq!((t.mismatches.len(), t.query_errors.len()), (0, 0), "compiled rules disagree with the native matcher or fail (see above)");

@@ -101,14 +101,12 @@ pub async fn run_executor(opts: ExecutorOptions) -> Result<(), ClusterError> {
 /// `store` (which the executors must see at the same absolute path).
 pub fn remote_engine(url: &str, store: &Path, now: Timestamp) -> Result<Engine, ClusterError> {
     let url = url.to_string();
-    let engine = Engine::with_session(now, move || {
-        Box::pin(async move {
-            let config = Engine::session_config(SessionConfig::new_with_ballista())
-                .with_ballista_logical_extension_codec(Arc::new(codec::LogicalCodec::default()))
-                .with_ballista_physical_extension_codec(Arc::new(codec::PhysicalCodec::default()));
-            let state = SessionStateBuilder::new().with_config(config).with_default_features().build();
-            SessionContext::remote_with_state(&url, state).await.map_err(QueryError::from)
-        })
+    let engine = Engine::with_session(now, move || async move {
+        let config = Engine::session_config(SessionConfig::new_with_ballista())
+            .with_ballista_logical_extension_codec(Arc::new(codec::LogicalCodec::default()))
+            .with_ballista_physical_extension_codec(Arc::new(codec::PhysicalCodec::default()));
+        let state = SessionStateBuilder::new().with_config(config).with_default_features().build();
+        SessionContext::remote_with_state(&url, state).await.map_err(QueryError::from)
     })?;
     engine.register_store(store)?;
     Ok(engine)

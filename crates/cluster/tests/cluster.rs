@@ -8,24 +8,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use taskhunt_cluster::{ExecutorOptions, remote_engine, run_executor, run_scheduler};
-use taskhunt_query::arrow::array::RecordBatch;
-use taskhunt_query::arrow::util::display::{ArrayFormatter, FormatOptions};
+use taskhunt_query::testing::rows;
 use taskhunt_query::{Engine, Lang, sigma};
 use taskhunt_sigma::{RuleSet, Source};
-
-fn rows(engine: &Engine, lang: Lang, q: &str) -> Vec<Vec<String>> {
-    let batches: Vec<RecordBatch> = engine.run(lang, q).unwrap_or_else(|e| panic!("{lang:?}: {}", e.render(q)));
-    let opts = FormatOptions::default().with_null("");
-    let mut out = Vec::new();
-    for b in &batches {
-        let f: Vec<ArrayFormatter> = b.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).unwrap()).collect();
-        for r in 0..b.num_rows() {
-            out.push(f.iter().map(|x| x.value(r).to_string()).collect());
-        }
-    }
-    out.sort();
-    out
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()

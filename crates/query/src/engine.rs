@@ -94,9 +94,9 @@ impl Engine {
 
     /// An engine around a session made by `make` inside the engine's own runtime (a session
     /// connected to a Ballista scheduler must be made there), with no tables yet.
-    pub fn with_session(
+    pub fn with_session<F: std::future::Future<Output = Result<SessionContext, QueryError>>>(
         now: Timestamp,
-        make: impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<SessionContext, QueryError>>>>,
+        make: impl FnOnce() -> F,
     ) -> Result<Engine, QueryError> {
         let runtime = Engine::runtime()?;
         let ctx = runtime.block_on(make())?;

@@ -15,6 +15,8 @@ pub mod portable;
 pub mod sigma;
 pub mod spl;
 pub mod store;
+#[doc(hidden)]
+pub mod testing;
 
 pub use catalog::{Catalog, CatalogBuilder};
 pub use engine::{Engine, Lang};

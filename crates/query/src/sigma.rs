@@ -29,9 +29,8 @@ use datafusion::prelude::DataFrame;
 use std::collections::BTreeMap;
 use taskhunt_sigma::convert::ir::{self, Bool, Leaf, Shape, Test, shape};
 use taskhunt_sigma::convert::pipeline::{self, Col, Pipeline};
-use taskhunt_sigma::convert::{ConvertError, Lang, Unsupported, cidr_as_patterns};
+use taskhunt_sigma::convert::{ConvertError, Lang, Unsupported, cidr_as_patterns, sql};
 use taskhunt_sigma::modifiers::{NumOp, RefKind};
-use taskhunt_sigma::pattern::Piece;
 use taskhunt_sigma::{Placeholders, Rule};
 
 /// A rule as filters over the raw tables: its events are the rows of each branch's table that
@@ -124,27 +123,6 @@ fn balanced(mut items: Vec<Expr>, op: fn(Expr, Expr) -> Expr) -> Option<Expr> {
     Some(op(balanced(items, op)?, balanced(right, op)?))
 }
 
-/// A LIKE pattern for `pieces`, `\` escaping `%`, `_` and itself; lowercased for `fold`.
-pub fn like_pattern(pieces: &[Piece], fold: bool) -> String {
-    let mut out = String::new();
-    for p in pieces {
-        match p {
-            Piece::Star => out.push('%'),
-            Piece::One => out.push('_'),
-            Piece::Lit(s) => {
-                let s = if fold { s.to_lowercase() } else { s.clone() };
-                for c in s.chars() {
-                    if matches!(c, '%' | '_' | '\\') {
-                        out.push('\\');
-                    }
-                    out.push(c);
-                }
-            }
-        }
-    }
-    out
-}
-
 fn compare(e: Expr, op: NumOp, value: f64) -> Expr {
     let v = lit(value);
     match op {
@@ -187,7 +165,7 @@ fn leaf(l: &Leaf, cols: &BTreeMap<String, Col>) -> Result<Expr, Unsupported> {
                 Shape::Prefix(s) => starts_with(text, needle(s)),
                 Shape::Suffix(s) => ends_with(text, needle(s)),
                 Shape::Contains(s) => contains(text, needle(s)),
-                _ => Expr::Like(Like::new(false, Box::new(text), Box::new(lit(like_pattern(pieces, *fold))), Some('\\'), false)),
+                _ => Expr::Like(Like::new(false, Box::new(text), Box::new(lit(sql::like(pieces, *fold))), Some('\\'), false)),
             }
         }
         Test::Regex { pattern, backtracking } => {
@@ -490,7 +468,8 @@ mod tests {
         let c = compile(&rule, None).unwrap_or_else(|e| panic!("{e}"));
         let tables: Vec<&str> = c.branches.iter().map(|b| b.table.as_str()).collect();
         assert_eq!(tables, ["sysmon", "security"]);
-        // Sysmon 1: the event id, then the lowercased image against an escaped LIKE pattern.
-        assert_eq!(c.branches[0].filter.to_string(), r#"EventID IN ([Int64(1)]) AND lower(Image) LIKE Utf8("%\\cmd.exe") ESCAPE '\'"#);
+        // Sysmon 1: the event id, then the lowercased image's suffix (a leading `*` only: no
+        // LIKE, so no pattern to escape).
+        assert_eq!(c.branches[0].filter.to_string(), r#"EventID IN ([Int64(1)]) AND ends_with(lower(Image), Utf8("\cmd.exe"))"#);
     }
 }

@@ -208,7 +208,6 @@ impl Engine {
     /// Registers the store's tables in this engine's session (a local one, or one connected to
     /// a cluster whose executors see the same folders).
     pub fn register_store(&self, store: &Path) -> Result<(), QueryError> {
-        let engine = self;
         let manifest = Manifest::load(store)?;
         if manifest.sources.is_empty() {
             return Err(QueryError::plain(format!("{}: no case store here (no {MANIFEST}, or nothing ingested)", store.display())));
@@ -229,13 +228,13 @@ impl Engine {
             let options = ParquetReadOptions::default()
                 .table_partition_cols(vec![("date".to_string(), DataType::Utf8), ("host".to_string(), DataType::Utf8)]);
             let url = format!("{}/", dir.to_string_lossy());
-            engine.block_on(engine.ctx.register_parquet(datafusion::common::TableReference::bare(name.clone()), &url, options))?;
+            self.block_on(self.ctx.register_parquet(datafusion::common::TableReference::bare(name.clone()), &url, options))?;
             if taskhunt_events::tables::RAW_TABLES.contains(&name.as_str()) {
                 raw.push(name);
             }
         }
         if !raw.is_empty() {
-            crate::engine::register_main(engine, &raw)?;
+            crate::engine::register_main(self, &raw)?;
         }
         Ok(())
     }

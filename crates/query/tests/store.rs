@@ -1,8 +1,7 @@
 //! The case store: the corpus ingested into Parquet answers the same queries as the corpus read
 //! into memory, and ingesting the same files again adds nothing.
 
-mod support;
-use support::rows;
+use taskhunt_query::testing::rows;
 
 use taskhunt_query::store::{Manifest, ingest};
 use taskhunt_query::{CatalogBuilder, Engine, Lang};

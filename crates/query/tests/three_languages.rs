@@ -1,7 +1,6 @@
 //! The same questions asked in KQL, SPL and SQL give the same answers on the corpus.
 
-mod support;
-use support::rows;
+use taskhunt_query::testing::rows;
 
 use taskhunt_query::{CatalogBuilder, Engine, Lang};
 

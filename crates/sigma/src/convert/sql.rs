@@ -18,8 +18,9 @@ pub fn ident(n: &str) -> String {
     format!("\"{}\"", n.replace('"', "\"\""))
 }
 
-/// A LIKE pattern with `\` as its escape character.
-fn like(pieces: &[Piece], lower: bool) -> String {
+/// A LIKE pattern with `\` as its escape character (`%`, `_` and `\` in literals escaped);
+/// lowercased for `lower`. The compiled rules (`taskhunt_query::sigma`) use it too.
+pub fn like(pieces: &[Piece], lower: bool) -> String {
     let mut out = String::new();
     for p in pieces {
         match p {

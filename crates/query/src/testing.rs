@@ -1,12 +1,12 @@
-//! What the corpus-level query tests share.
+//! What tests of the query engine share, here and in the crates above it (the cluster's).
 
-use datafusion::arrow::array::RecordBatch;
+use crate::{Engine, Lang};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use taskhunt_query::{Engine, Lang};
 
-/// A query's rows as text, sorted, so that answers compare whatever their order.
+/// A query's rows as text, sorted, so that answers compare whatever their order; panics with
+/// the rendered error when the query fails.
 pub fn rows(engine: &Engine, lang: Lang, q: &str) -> Vec<Vec<String>> {
-    let batches: Vec<RecordBatch> = engine.run(lang, q).unwrap_or_else(|e| panic!("{lang:?}: {}", e.render(q)));
+    let batches = engine.run(lang, q).unwrap_or_else(|e| panic!("{lang:?}: {}", e.render(q)));
     let opts = FormatOptions::default().with_null("");
     let mut out = Vec::new();
     for b in &batches {
