@@ -1,14 +1,16 @@
 //! The write-up's hunts over a large case store, locally and on a Ballista cluster of one and
 //! of two executors (issue 8's benchmark).
 //!
-//!     cargo run --release -p taskhunt-cluster --example cluster_bench -- DIR [COPIES] [ROWS]
+//!     cargo run --release -p taskhunt-cluster --example cluster_bench -- DIR [COPIES] [ROWS] [--repetitive]
 //!
 //! Writes ROWS (default 1,000,000) Sysmon process creations over 10 hosts as evtx-dump JSON
 //! lines, ingests them into a seed store, then makes `DIR/store` of COPIES (default 100) copies
 //! of every seed partition under hosts of their own, as hard links (a 100-million-row store at
 //! no extra disk). Each query runs three times locally, then on a cluster started in this
 //! process (scheduler and executors on 127.0.0.1, talking gRPC and Flight) with one executor and
-//! with two; every answer is checked against COPIES times what the generator counted.
+//! with two; every answer is checked against COPIES times what the generator counted. Peak RSS
+//! is this process's, reset before each query: with a cluster it covers the client, the
+//! scheduler and the executors together.
 
 use std::io::Write;
 use std::path::Path;
@@ -18,14 +20,17 @@ use taskhunt_query::arrow::array::Array;
 use taskhunt_query::{Engine, Lang};
 
 const HOSTS: usize = 10;
+/// Command lines in rotation. `{n}` becomes the row's number, so that (as in real telemetry)
+/// most command lines are unique and Parquet cannot store the column as a handful of
+/// dictionary entries; with `--repetitive` it stays literal.
 const COMMANDS: &[(&str, &str)] = &[
     (r"C:\Windows\System32\svchost.exe", r"C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule"),
-    (r"C:\Program Files\Google\Chrome\Application\chrome.exe", r#""chrome.exe" --type=renderer --lang=en-US"#),
-    (r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", "powershell.exe -NoP -W Hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoA"),
-    (r"C:\Windows\System32\rundll32.exe", r"rundll32.exe C:\ProgramData\update.dll,Start"),
+    (r"C:\Program Files\Google\Chrome\Application\chrome.exe", r#""chrome.exe" --type=renderer --renderer-client-id={n} --lang=en-US"#),
+    (r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", "powershell.exe -NoP -W Hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoA{n}"),
+    (r"C:\Windows\System32\rundll32.exe", r"rundll32.exe C:\ProgramData\update{n}.dll,Start"),
     (r"C:\Windows\System32\taskhostw.exe", "taskhostw.exe"),
     (r"C:\Windows\explorer.exe", r"C:\Windows\Explorer.EXE"),
-    (r"C:\Windows\System32\cmd.exe", r#"cmd.exe /c "echo hello""#),
+    (r"C:\Windows\System32\cmd.exe", r#"cmd.exe /c "echo {n}""#),
 ];
 const KQL: &str = "DeviceProcessEvents\n| where ProcessCommandLine contains \"-enc\"\n| project Timestamp, DeviceName, ProcessCommandLine";
 const KQL_COUNT: &str = "DeviceProcessEvents\n| where ProcessCommandLine contains \"-enc\"\n| summarize n = count() by DeviceName";
@@ -36,18 +41,25 @@ fn peak_rss_mib() -> u64 {
     status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()).unwrap_or(0) / 1024
 }
 
+/// Starts a new peak for [`peak_rss_mib`] (Linux: writing 5 to clear_refs resets VmHWM), so
+/// each query reports its own peak rather than the largest so far.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 fn rows(engine: &Engine, lang: Lang, q: &str) -> (usize, Vec<taskhunt_query::arrow::array::RecordBatch>) {
     let b = engine.run(lang, q).unwrap_or_else(|e| panic!("{}", e.render(q)));
     (b.iter().map(|b| b.num_rows()).sum(), b)
 }
 
-fn make_store(dir: &Path, copies: usize, n: usize) -> (u64, u64) {
+fn make_store(dir: &Path, copies: usize, n: usize, unique: bool) -> (u64, u64) {
     let seed = dir.join("seed.jsonl");
     let (mut enc, mut rundll) = (0u64, 0u64);
     {
         let mut w = std::io::BufWriter::new(std::fs::File::create(&seed).unwrap());
         for i in 0..n {
             let (image, cmd) = COMMANDS[i % COMMANDS.len()];
+            let cmd = if unique { cmd.replace("{n}", &i.to_string()) } else { cmd.to_string() };
             enc += u64::from(i % COMMANDS.len() == 2);
             rundll += u64::from(i % COMMANDS.len() == 3);
             let line = serde_json::json!({"Event": {
@@ -90,6 +102,7 @@ fn make_store(dir: &Path, copies: usize, n: usize) -> (u64, u64) {
 
 fn time(label: &str, engine: &Engine, rows_total: usize, expect: (u64, u64)) {
     for (lang, q) in [(Lang::Kql, KQL), (Lang::Kql, KQL_COUNT), (Lang::Spl, SPL)] {
+        reset_peak_rss();
         let mut best = Duration::MAX;
         for _ in 0..3 {
             let t = Instant::now();
@@ -138,22 +151,40 @@ fn time(label: &str, engine: &Engine, rows_total: usize, expect: (u64, u64)) {
     }
 }
 
+/// Bytes of Parquet under a store (one copy of the data).
+fn parquet_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            total += parquet_bytes(&path);
+        } else if path.extension().is_some_and(|x| x == "parquet") {
+            total += e.metadata().map_or(0, |m| m.len());
+        }
+    }
+    total
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let dir = std::path::PathBuf::from(args.next().expect("usage: cluster_bench DIR [COPIES] [ROWS]"));
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    let unique = !all.iter().any(|a| a == "--repetitive");
+    let mut args = all.into_iter().filter(|a| a != "--repetitive");
+    let dir = std::path::PathBuf::from(args.next().expect("usage: cluster_bench DIR [COPIES] [ROWS] [--repetitive]"));
     let copies: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     std::fs::create_dir_all(&dir).unwrap();
     let t = Instant::now();
-    let expect = make_store(&dir, copies, n);
+    let expect = make_store(&dir, copies, n, unique);
     let total = n * copies;
     println!(
-        "store of {total} process rows ({n} ingested, {copies} copies as hard links) made in {:.1} s; {cores} cores",
+        "store of {total} process rows ({n} ingested, {copies} copies as hard links, {} command lines, {:.1} MiB of Parquet per copy) made in {:.1} s; {cores} cores",
+        if unique { "mostly unique" } else { "7 distinct" },
+        parquet_bytes(&dir.join("seed-store")) as f64 / (1 << 20) as f64,
         t.elapsed().as_secs_f64()
     );
     let store = dir.join("store");
