@@ -356,7 +356,8 @@ fn num_text(a: &ArrayRef, f: NumFormat) -> Result<ArrayRef> {
         };
         let s = match f {
             NumFormat::Plain => exact.map_or_else(|| format_float(num), |i| i.to_string()),
-            NumFormat::Hex => format!("0x{:x}", exact.unwrap_or(num.trunc() as i64)),
+            // Upper-case digits, as Splunk documents: tostring(15, "hex") is 0xF.
+            NumFormat::Hex => format!("0x{:X}", exact.unwrap_or(num.trunc() as i64)),
             NumFormat::Commas => match exact {
                 Some(i) => group_thousands(&i.to_string()),
                 None if num.fract() == 0.0 => group_thousands(&format!("{}", num as i64)),
