@@ -72,6 +72,13 @@ fn where_and_eval_edges() {
     assert_eq!(one("coalesce(Missing, LogonType, \"none\")"), "none");
     assert_eq!(num(&one("tonumber(\"12\") + 1")), 13.0);
     assert_eq!(num(&one("tonumber(\"-2.5\")")), -2.5);
+    // Spaces around the number make tonumber() NULL; trim() first (Splunk's reference).
+    assert_eq!(one("tonumber(\" 12 \")"), "∅");
+    assert_eq!(num(&one("tonumber(trim(\" 12 \"))")), 12.0);
+    // `+` joins text when an operand is text by construction (the reference's examples).
+    assert_eq!(one("substr(\"string\", 1, 3) + substr(\"string\", -3)"), "string");
+    assert_eq!(one("tostring(1==1) + \" \" + tostring(15, \"hex\") + \" \" + tostring(12345.6789, \"commas\")"), "True 0xF 12,345.68");
+    assert_eq!(one("lower(User) + upper(User)"), "aliceALICE");
     assert_eq!(one("tostring(EventCode) . \"x\""), "1x");
     // tostring of a Boolean is "True" or "False"; the reference's own example (with `.`).
     assert_eq!(one("tostring(EventCode=1)"), "True");
