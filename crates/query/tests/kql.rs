@@ -7,6 +7,8 @@
 mod common;
 #[path = "kql/corpus.rs"]
 mod corpus;
+#[path = "kql/edges.rs"]
+mod edges;
 #[path = "kql/errors.rs"]
 mod errors;
 #[path = "kql/functions.rs"]

@@ -4,6 +4,8 @@
 
 #[path = "spl/commands.rs"]
 mod commands;
+#[path = "spl/edges.rs"]
+mod edges;
 #[path = "spl/errors.rs"]
 mod errors;
 #[path = "spl/eval.rs"]

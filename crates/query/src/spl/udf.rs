@@ -286,8 +286,13 @@ fn substr(arrays: &[ArrayRef], n: usize) -> Result<ArrayRef> {
     Ok(Arc::new(b.finish()))
 }
 
+/// Text to a number as tonumber() reads it. Spaces around the number are not skipped: Splunk's
+/// reference says tonumber() returns NULL then and to trim() first.
 fn parse_number(s: &str, base: u32) -> Option<(f64, i64)> {
-    let t = s.trim();
+    let t = s;
+    if t.starts_with(char::is_whitespace) || t.ends_with(char::is_whitespace) {
+        return None;
+    }
     if base == 10 {
         let f: f64 = t.parse().ok().filter(|f: &f64| f.is_finite())?;
         if t.chars().any(|c| c.is_alphabetic() && c != 'e' && c != 'E') {
@@ -356,7 +361,8 @@ fn num_text(a: &ArrayRef, f: NumFormat) -> Result<ArrayRef> {
         };
         let s = match f {
             NumFormat::Plain => exact.map_or_else(|| format_float(num), |i| i.to_string()),
-            NumFormat::Hex => format!("0x{:x}", exact.unwrap_or(num.trunc() as i64)),
+            // Upper-case digits, as Splunk documents: tostring(15, "hex") is 0xF.
+            NumFormat::Hex => format!("0x{:X}", exact.unwrap_or(num.trunc() as i64)),
             NumFormat::Commas => match exact {
                 Some(i) => group_thousands(&i.to_string()),
                 None if num.fract() == 0.0 => group_thousands(&format!("{}", num as i64)),
@@ -424,7 +430,9 @@ mod tests {
 
     #[test]
     fn numbers_and_text() {
-        assert_eq!(parse_number(" 12 ", 10), Some((12.0, 12)));
+        assert_eq!(parse_number("12", 10), Some((12.0, 12)));
+        assert_eq!(parse_number(" 12 ", 10), None);
+        assert_eq!(parse_number("12 ", 16), None);
         assert_eq!(parse_number("0x1dc", 16), Some((476.0, 476)));
         assert_eq!(parse_number("inf", 10), None);
         assert_eq!(parse_number("NaN", 10), None);

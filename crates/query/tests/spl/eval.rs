@@ -73,7 +73,8 @@ fn numbers_and_times() {
     assert_eq!(one("tonumber(\"12.5\") * 2"), "25.0");
     assert_eq!(one("tonumber(\"abc\")"), "∅");
     assert_eq!(one("tostring(1234567, \"commas\")"), "1,234,567");
-    assert_eq!(one("tostring(255, \"hex\")"), "0xff");
+    // Upper-case hex digits, as in the Splunk reference (tostring(15, "hex") is 0xF).
+    assert_eq!(one("tostring(255, \"hex\")"), "0xFF");
     assert_eq!(one("tostring(3725, \"duration\")"), "01:02:05");
     assert_eq!(one("tostring(90061, \"duration\")"), "1+01:01:01");
     assert_eq!(one("tostring(EventRecordID) . \"\""), "1");

@@ -270,7 +270,8 @@ fn eval_leaf(l: &Leaf, cx: &mut Ctx, negated: bool) -> Result<String, Unsupporte
         }
         Test::Regex { pattern, .. } => guard(format!("match({n}, {})", string(pattern))),
         Test::Num { op, value } => {
-            let v = if cx.numeric(f) { n.clone() } else { format!("tonumber({n})") };
+            // tonumber() is NULL for text with spaces around the number; the matcher trims.
+            let v = if cx.numeric(f) { n.clone() } else { format!("tonumber(trim({n}))") };
             format!("(isnotnull({v}) AND {v}{}{value})", op_text(*op))
         }
         Test::IntIn(ids) => guard(format!("in({n}, {})", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", "))),

@@ -39,6 +39,23 @@ pub fn null_float() -> Expr {
     lit(ScalarValue::Float64(None))
 }
 
+/// An operand that is text whatever the event holds: a quoted string, a function that always
+/// returns text (`substr("string", 1, 3) + substr("string", -3)` in Splunk's reference), or a
+/// join of such. `+` with one of these joins text; between two fields it would be ambiguous
+/// (a field's text may hold a number).
+fn text_by_construction(e: &ast::Expr) -> bool {
+    match e {
+        ast::Expr::Str(..) => true,
+        ast::Expr::Call { name, .. } => matches!(
+            name.to_ascii_lowercase().as_str(),
+            "lower" | "upper" | "substr" | "replace" | "tostring" | "trim" | "ltrim" | "rtrim" | "strftime" | "mvjoin"
+        ),
+        ast::Expr::Binary { op: ast::BinOp::Concat, .. } => true,
+        ast::Expr::Binary { op: ast::BinOp::Add, left, right, .. } => text_by_construction(left) || text_by_construction(right),
+        _ => false,
+    }
+}
+
 fn bin(l: Expr, op: Operator, r: Expr) -> Expr {
     Expr::BinaryExpr(BinaryExpr::new(Box::new(l), op, Box::new(r)))
 }
@@ -155,7 +172,7 @@ impl Ctx<'_> {
                 Ok(bin(l, Operator::StringConcat, r))
             }
             BinOp::Add if is_text(&lt) && is_text(&rt) => {
-                if matches!(left, ast::Expr::Str(..)) || matches!(right, ast::Expr::Str(..)) {
+                if text_by_construction(left) || text_by_construction(right) {
                     Ok(bin(l, Operator::StringConcat, r))
                 } else {
                     Err(self.err(span, "`+` between two text fields is ambiguous: use `.` to join text, or tonumber() to add"))

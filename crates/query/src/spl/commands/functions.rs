@@ -208,6 +208,11 @@ pub fn call(cx: &Ctx, name: &str, args: &[ast::Expr], span: Span) -> Result<Expr
             match (format, &t) {
                 (Some(fm), t) if is_num(t) => udf::call(Kind::NumText(fm), vec![e]),
                 (Some(fm), t) if is_text(t) => udf::call(Kind::NumText(fm), vec![udf::call(Kind::ToNumber { base: 10 }, vec![e])]),
+                // Splunk writes a Boolean as "True" or "False".
+                (_, DataType::Boolean) => when(e.clone(), lit("True"))
+                    .when(Expr::Not(Box::new(e)), lit("False"))
+                    .end()
+                    .map_err(|x| cx.err(span, x.to_string()))?,
                 _ => cx.to_text(e, &t, args[0].span())?,
             }
         }
