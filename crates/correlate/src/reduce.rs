@@ -16,7 +16,7 @@
 //! kept events: it grows with the window and the chains found, not with the input.
 
 use crate::activity::{Kind, destination, kind_of};
-use crate::incident::FleetContext;
+use crate::incident::{Detections, FleetContext};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use taskhunt_events::{Event, Timestamp, Value};
@@ -53,12 +53,37 @@ pub struct ReduceStats {
     pub chain_processes: u64,
 }
 
-/// The kept events, in the order they were pushed, and the fleet-wide context (empty for a
-/// reducer made `without_context`).
+/// The kept events and the fleet-wide context (empty for a reducer made `without_context`).
+/// Events come out roughly in push order: a task creator's family joins when the task is
+/// created, after events pushed later than them.
 pub struct Reduced {
     pub events: Vec<Event>,
+    /// Where each kept event came in: its place in the push order, from 0. Identifies it
+    /// exactly where nothing in the event itself does (record ids repeat across files and
+    /// channels, some JSON inputs have none), so that what the caller knows of each pushed event
+    /// (its Sigma detections) can follow it.
+    pub positions: Vec<u64>,
     pub context: FleetContext,
     pub stats: ReduceStats,
+}
+
+impl Reduced {
+    /// Puts the kept events back in the order they were pushed (for input pushed in the order
+    /// `build` wants, that order again) and gives `pushed`, detections keyed by push position,
+    /// keyed by the kept events' new indexes instead. Detections on dropped events are left out.
+    pub fn restore_order(&mut self, pushed: &Detections) -> Detections {
+        let mut order: Vec<(u64, Event)> = self.positions.drain(..).zip(self.events.drain(..)).collect();
+        order.sort_by_key(|(p, _)| *p);
+        let mut detections = Detections::new();
+        for (i, (p, e)) in order.into_iter().enumerate() {
+            if let Some(d) = usize::try_from(p).ok().and_then(|p| pushed.get(&p)) {
+                detections.insert(i, d.clone());
+            }
+            self.positions.push(p);
+            self.events.push(e);
+        }
+        detections
+    }
 }
 
 /// A process on a host: Sysmon's ProcessGuid, or the pid of a Security 4688 (reused by
@@ -72,13 +97,15 @@ enum ProcKey {
 struct OpenProcess {
     event: Event,
     parent: Option<ProcKey>,
+    position: u64,
 }
 
 #[derive(Default)]
 struct HostState {
     /// Activity of a process not seen yet: Sysmon may log a process's first image loads or
     /// connections a moment before its creation. Held for [`GRACE_TICKS`], then dropped.
-    pending: VecDeque<(Timestamp, ProcKey, Event)>,
+    /// (time, process, push position, event)
+    pending: VecDeque<(Timestamp, ProcKey, u64, Event)>,
     open: HashMap<ProcKey, OpenProcess>,
     /// Open processes by creation time, for closing them by age.
     by_age: VecDeque<(Timestamp, ProcKey)>,
@@ -89,6 +116,7 @@ pub struct Reducer {
     cfg: ReduceConfig,
     hosts: HashMap<Arc<str>, HostState>,
     kept: Vec<Event>,
+    positions: Vec<u64>,
     /// Processes whose creation event is kept already (no duplicates when a creator's family
     /// is gathered).
     kept_keys: HashSet<(Arc<str>, ProcKey)>,
@@ -103,6 +131,7 @@ impl Reducer {
             cfg,
             hosts: HashMap::new(),
             kept: Vec::new(),
+            positions: Vec::new(),
             kept_keys: HashSet::new(),
             context: Some(FleetContext::default()),
             stats: ReduceStats::default(),
@@ -118,6 +147,7 @@ impl Reducer {
     /// Takes one event; each host's events must come in time order (hosts may interleave).
     /// `keep` forces the event to be kept (a Sigma detection, which an incident may cite).
     pub fn push(&mut self, e: Event, keep: bool) {
+        let position = self.stats.events_seen;
         self.stats.events_seen += 1;
         // Parsed once: the context, the creator test and the kept-always test all need them.
         let records = records_from_event(&e);
@@ -137,7 +167,7 @@ impl Reducer {
             }
             host.by_age.pop_front();
         }
-        while host.pending.front().is_some_and(|(t, _, _)| e.timestamp.ticks() - t.ticks() > GRACE_TICKS) {
+        while host.pending.front().is_some_and(|(t, _, _, _)| e.timestamp.ticks() - t.ticks() > GRACE_TICKS) {
             host.pending.pop_front();
         }
         let channel = &*e.channel;
@@ -152,7 +182,7 @@ impl Reducer {
                 || is_schedule_service(&e);
             let Some(key) = key else {
                 if in_chain {
-                    self.keep(e);
+                    self.keep(e, position);
                 }
                 return;
             };
@@ -160,25 +190,24 @@ impl Reducer {
                 host.chain.insert(key.clone());
                 self.stats.chain_processes += 1;
                 // Its activity that came in before it.
-                let (early, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut host.pending).into_iter().partition(|(_, k, _)| *k == key);
+                let (early, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut host.pending).into_iter().partition(|(_, k, _, _)| *k == key);
                 host.pending = rest.into();
-                for (_, _, a) in early {
-                    self.stats.events_kept += 1;
-                    self.kept.push(a);
+                for (_, _, p, a) in early {
+                    self.keep(a, p);
                 }
                 if creates_task {
                     self.creator_family(&e.computer, parent);
                 }
                 let host = self.hosts.entry(e.computer.clone()).or_default();
                 // Still recorded as open, so that its children can find it as an ancestor.
-                host.open.insert(key.clone(), OpenProcess { event: e.clone(), parent: parent_key(&e) });
+                host.open.insert(key.clone(), OpenProcess { event: e.clone(), parent: parent_key(&e), position });
                 host.by_age.push_back((e.timestamp, key.clone()));
                 self.stats.peak_window_processes = self.stats.peak_window_processes.max(host.open.len());
                 self.kept_keys.insert((e.computer.clone(), key));
-                self.keep(e);
+                self.keep(e, position);
             } else {
                 host.by_age.push_back((e.timestamp, key.clone()));
-                host.open.insert(key, OpenProcess { event: e, parent });
+                host.open.insert(key, OpenProcess { event: e, parent, position });
                 self.stats.peak_window_processes = self.stats.peak_window_processes.max(host.open.len());
             }
             return;
@@ -188,21 +217,21 @@ impl Reducer {
         if (channel == SYSMON && e.event_id == 5) || (channel == "Security" && e.event_id == 4689) {
             let key = own_key(&e).or_else(|| exit_pid(&e));
             if keep || key.is_some_and(|k| host.chain.contains(&k)) {
-                self.keep(e);
+                self.keep(e, position);
             }
             return;
         }
         if keep || !records.is_empty() || always_kept(&e) {
-            self.keep(e);
+            self.keep(e, position);
             return;
         }
         if kind_of(&e).is_some()
             && let Some(k) = own_key(&e)
         {
             if host.chain.contains(&k) {
-                self.keep(e);
+                self.keep(e, position);
             } else if !host.open.contains_key(&k) {
-                host.pending.push_back((e.timestamp, k, e));
+                host.pending.push_back((e.timestamp, k, position, e));
             }
         }
     }
@@ -239,23 +268,25 @@ impl Reducer {
             }
             false
         };
-        let mut family: Vec<(ProcKey, Event)> =
-            host.open.iter().filter(|(k, _)| descends((*k).clone())).map(|(k, o)| (k.clone(), o.event.clone())).collect();
-        family.retain(|(k, _)| !self.kept_keys.contains(&(computer.clone(), k.clone())));
+        let mut family: Vec<(ProcKey, u64, Event)> =
+            host.open.iter().filter(|(k, _)| descends((*k).clone())).map(|(k, o)| (k.clone(), o.position, o.event.clone())).collect();
+        family.retain(|(k, _, _)| !self.kept_keys.contains(&(computer.clone(), k.clone())));
         // Their creation came first: keep time order.
-        family.sort_by_key(|(_, e)| (e.timestamp, e.record_id));
-        for (k, e) in family {
+        family.sort_by_key(|(_, _, e)| (e.timestamp, e.record_id));
+        for (k, _, _) in &family {
             host.chain.insert(k.clone());
-            self.kept_keys.insert((computer.clone(), k));
+            self.kept_keys.insert((computer.clone(), k.clone()));
+        }
+        for (_, p, e) in family {
             self.stats.chain_processes += 1;
-            self.stats.events_kept += 1;
-            self.kept.push(e);
+            self.keep(e, p);
         }
     }
 
-    fn keep(&mut self, e: Event) {
+    fn keep(&mut self, e: Event, position: u64) {
         self.stats.events_kept += 1;
         self.kept.push(e);
+        self.positions.push(position);
     }
 
     pub fn stats(&self) -> &ReduceStats {
@@ -263,7 +294,7 @@ impl Reducer {
     }
 
     pub fn finish(self) -> Reduced {
-        Reduced { events: self.kept, context: self.context.unwrap_or_default(), stats: self.stats }
+        Reduced { events: self.kept, positions: self.positions, context: self.context.unwrap_or_default(), stats: self.stats }
     }
 }
 
@@ -369,6 +400,8 @@ pub struct FleetRun {
     /// reduced and built at once); the largest group's size.
     pub groups: usize,
     pub largest_group: usize,
+    /// Events with a Sigma detection (all kept).
+    pub detected_events: u64,
     pub reduce: ReduceStats,
 }
 
@@ -377,11 +410,15 @@ pub struct FleetRun {
 /// every folder builds the [`FleetContext`] (domain prevalence, task stack counts, spans) and
 /// finds tasks created from one host onto another; the second reads one group of folders at a
 /// time (a host, or hosts a remote task creation links), reduces it and builds its incidents
-/// against the fleet's context. `read` gives a folder's events. (Sigma detections are not
-/// part of these incidents yet: `taskhunt hunt` still builds from everything in memory.)
+/// against the fleet's context. `read` gives a folder's events. `detect` gives the Sigma
+/// detections of a group's events (sorted by time, host and record id), by index, as
+/// [`build`](crate::build) takes them ([`sigma_detections`](crate::incident::sigma_detections)
+/// for a rule set); an event with one is always kept, and its detections follow it to the
+/// incidents. The incidents are those `build` makes from all the events at once.
 pub fn fleet_incidents(
     folders: &[std::path::PathBuf],
     read: &dyn Fn(&std::path::Path) -> Vec<Event>,
+    detect: &dyn Fn(&[Event]) -> Detections,
     cfg: &crate::Config,
     reduce: &ReduceConfig,
 ) -> (Vec<crate::Incident>, FleetRun) {
@@ -431,15 +468,18 @@ pub fn fleet_incidents(
         run.largest_group = run.largest_group.max(members.len());
         let mut events: Vec<Event> = members.iter().flat_map(|&i| read(&folders[i])).collect();
         events.sort_by(|a, b| (a.timestamp, &a.computer, a.record_id).cmp(&(b.timestamp, &b.computer, b.record_id)));
+        let found = detect(&events);
+        run.detected_events += found.len() as u64;
         let mut reducer = Reducer::without_context(reduce.clone());
-        for e in events {
-            reducer.push(e, false);
+        for (i, e) in events.into_iter().enumerate() {
+            reducer.push(e, found.contains_key(&i));
         }
-        let reduced = reducer.finish();
+        let mut reduced = reducer.finish();
         add_stats(&mut run.reduce, &reduced.stats);
-        let mut kept = reduced.events;
-        kept.sort_by(|a, b| (a.timestamp, &a.computer, a.record_id).cmp(&(b.timestamp, &b.computer, b.record_id)));
-        incidents.extend(crate::incident::build_with(&kept, &context, &crate::incident::Detections::new(), cfg));
+        // Push order is the sorted order `build` sees all events in.
+        let detections = reduced.restore_order(&found);
+        drop(found);
+        incidents.extend(crate::incident::build_with(&reduced.events, &context, &detections, cfg));
     }
     crate::incident::finish(&mut incidents);
     (incidents, run)
