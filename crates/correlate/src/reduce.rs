@@ -98,6 +98,10 @@ struct OpenProcess {
     event: Event,
     parent: Option<ProcKey>,
     position: u64,
+    /// Its activity so far (with push positions), while it is not in a chain: should it turn
+    /// out to be the ancestor of a task's creator (mshta connecting out, then running
+    /// schtasks), the incident shows what it did before.
+    activity: Vec<(u64, Event)>,
 }
 
 #[derive(Default)]
@@ -110,6 +114,10 @@ struct HostState {
     /// Open processes by creation time, for closing them by age.
     by_age: VecDeque<(Timestamp, ProcKey)>,
     chain: HashSet<ProcKey>,
+    /// The latest process created with each pid, and whether it has exited: a Sysmon creation
+    /// that names no parent GUID has, for the process tree, the latest live process of its
+    /// parent pid as parent (however old), and so joins that one's chain.
+    latest_by_pid: HashMap<u64, (ProcKey, bool)>,
 }
 
 pub struct Reducer {
@@ -173,7 +181,15 @@ impl Reducer {
         let channel = &*e.channel;
         let creation = (channel == SYSMON && e.event_id == 1) || (channel == "Security" && e.event_id == 4688);
         if creation {
-            let (key, parent) = (own_key(&e), parent_key(&e));
+            let key = own_key(&e);
+            let own_pid = if channel == SYSMON { pid_number(&e, "ProcessId") } else { pid_number(&e, "NewProcessId") };
+            let parent = parent_key(&e).or_else(|| {
+                let pp = pid_number(&e, "ParentProcessId").filter(|pp| channel == SYSMON && Some(*pp) != own_pid)?;
+                host.latest_by_pid.get(&pp).filter(|(_, exited)| !exited).map(|(k, _)| k.clone())
+            });
+            if let (Some(k), Some(n)) = (&key, own_pid) {
+                host.latest_by_pid.insert(n, (k.clone(), false));
+            }
             let creates_task = !records.is_empty();
             let in_chain = creates_task
                 || keep
@@ -196,18 +212,25 @@ impl Reducer {
                     self.keep(a, p);
                 }
                 if creates_task {
-                    self.creator_family(&e.computer, parent);
+                    self.creator_family(&e.computer, parent.clone());
                 }
                 let host = self.hosts.entry(e.computer.clone()).or_default();
                 // Still recorded as open, so that its children can find it as an ancestor.
-                host.open.insert(key.clone(), OpenProcess { event: e.clone(), parent: parent_key(&e), position });
+                host.open.insert(key.clone(), OpenProcess { event: e.clone(), parent: parent.clone(), position, activity: Vec::new() });
                 host.by_age.push_back((e.timestamp, key.clone()));
                 self.stats.peak_window_processes = self.stats.peak_window_processes.max(host.open.len());
                 self.kept_keys.insert((e.computer.clone(), key));
                 self.keep(e, position);
             } else {
                 host.by_age.push_back((e.timestamp, key.clone()));
-                host.open.insert(key, OpenProcess { event: e, parent, position });
+                let activity = if host.pending.iter().any(|(_, k, _, _)| *k == key) {
+                    let (early, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut host.pending).into_iter().partition(|(_, k, _, _)| *k == key);
+                    host.pending = rest.into();
+                    early.into_iter().map(|(_, _, p, a)| (p, a)).collect()
+                } else {
+                    Vec::new()
+                };
+                host.open.insert(key, OpenProcess { event: e, parent, position, activity });
                 self.stats.peak_window_processes = self.stats.peak_window_processes.max(host.open.len());
             }
             return;
@@ -216,6 +239,13 @@ impl Reducer {
         // report draws the family tree.
         if (channel == SYSMON && e.event_id == 5) || (channel == "Security" && e.event_id == 4689) {
             let key = own_key(&e).or_else(|| exit_pid(&e));
+            if let Some(k) = &key
+                && let Some(n) = pid_number(&e, "ProcessId")
+                && let Some(latest) = host.latest_by_pid.get_mut(&n)
+                && latest.0 == *k
+            {
+                latest.1 = true;
+            }
             if keep || key.is_some_and(|k| host.chain.contains(&k)) {
                 self.keep(e, position);
             }
@@ -230,31 +260,40 @@ impl Reducer {
         {
             if host.chain.contains(&k) {
                 self.keep(e, position);
-            } else if !host.open.contains_key(&k) {
+            } else if let Some(open) = host.open.get_mut(&k) {
+                open.activity.push((position, e));
+            } else {
                 host.pending.push_back((e.timestamp, k, position, e));
             }
         }
     }
 
-    /// A task's creator was just seen: its ancestors (the report shows who made the task) and
-    /// everything under the topmost of them still in the window (the report draws that tree)
-    /// join the chain, and their creation events are kept.
+    /// A task's creator was just seen: its ancestors (the report shows who made the task, and
+    /// what they did) and everything under the topmost of them still in the window (the report
+    /// draws that tree) join the chain; their creation events and the ancestors' activity so
+    /// far are kept.
     fn creator_family(&mut self, computer: &Arc<str>, parent: Option<ProcKey>) {
         let Some(host) = self.hosts.get_mut(computer) else { return };
         let mut root = None;
         let mut next = parent;
         let mut depth = 0;
+        let mut past: Vec<(u64, Event)> = Vec::new();
         while let Some(p) = next.take() {
             depth += 1;
             if depth > 64 {
                 break;
             }
-            next = host.open.get(&p).and_then(|o| o.parent.clone());
-            if host.open.contains_key(&p) {
+            if let Some(open) = host.open.get_mut(&p) {
+                next = open.parent.clone();
+                past.append(&mut open.activity);
                 root = Some(p.clone());
             }
             host.chain.insert(p);
         }
+        for (p, a) in past {
+            self.keep(a, p);
+        }
+        let Some(host) = self.hosts.get_mut(computer) else { return };
         let Some(root) = root else { return };
         let descends = |mut k: ProcKey| {
             for _ in 0..64 {
@@ -310,6 +349,10 @@ fn guid(e: &Event, name: &str) -> Option<ProcKey> {
 }
 
 fn pid(e: &Event, name: &str) -> Option<ProcKey> {
+    pid_number(e, name).map(ProcKey::Pid)
+}
+
+fn pid_number(e: &Event, name: &str) -> Option<u64> {
     let v = e.fields.get_str(name)?;
     let n = match v {
         Value::Str(s) => {
@@ -321,7 +364,7 @@ fn pid(e: &Event, name: &str) -> Option<ProcKey> {
         }
         other => other.as_u64()?,
     };
-    Some(ProcKey::Pid(n))
+    Some(n)
 }
 
 /// The process an event is about (or was made by): Sysmon's ProcessGuid; 4688's NewProcessId.
@@ -390,105 +433,4 @@ pub(crate) fn destination_name(e: &Event) -> Option<String> {
         Some(Kind::Network) => destination(e).0,
         _ => None,
     }
-}
-
-/// What [`fleet_incidents`] did.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct FleetRun {
-    pub folders: usize,
-    /// Folders read together because a task was created from one onto another (each group is
-    /// reduced and built at once); the largest group's size.
-    pub groups: usize,
-    pub largest_group: usize,
-    /// Events with a Sigma detection (all kept).
-    pub detected_events: u64,
-    pub reduce: ReduceStats,
-}
-
-/// Incidents for a fleet laid out a folder per host (as collections usually arrive), in memory
-/// bounded by the largest group of connected hosts rather than by the fleet: a first pass over
-/// every folder builds the [`FleetContext`] (domain prevalence, task stack counts, spans) and
-/// finds tasks created from one host onto another; the second reads one group of folders at a
-/// time (a host, or hosts a remote task creation links), reduces it and builds its incidents
-/// against the fleet's context. `read` gives a folder's events. `detect` gives the Sigma
-/// detections of a group's events (sorted by time, host and record id), by index, as
-/// [`build`](crate::build) takes them ([`sigma_detections`](crate::incident::sigma_detections)
-/// for a rule set); an event with one is always kept, and its detections follow it to the
-/// incidents. The incidents are those `build` makes from all the events at once.
-pub fn fleet_incidents(
-    folders: &[std::path::PathBuf],
-    read: &dyn Fn(&std::path::Path) -> Vec<Event>,
-    detect: &dyn Fn(&[Event]) -> Detections,
-    cfg: &crate::Config,
-    reduce: &ReduceConfig,
-) -> (Vec<crate::Incident>, FleetRun) {
-    let short = |h: &str| h.split('.').next().unwrap_or(h).to_ascii_lowercase();
-    let mut context = FleetContext::default();
-    // Short host name → the folders it logged in.
-    let mut folder_of: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut edges: Vec<(usize, String)> = Vec::new();
-    for (i, f) in folders.iter().enumerate() {
-        let before = context.cross_host.clone();
-        let mut hosts: HashSet<String> = HashSet::new();
-        for e in read(f) {
-            context.observe(&e);
-            if !hosts.contains(&*e.computer) {
-                hosts.insert(e.computer.to_string());
-            }
-        }
-        for h in hosts {
-            folder_of.entry(short(&h)).or_default().push(i);
-        }
-        // Cross-host pairs first seen in this folder came from it.
-        edges.extend(context.cross_host.difference(&before).map(|(_, to)| (i, to.clone())));
-    }
-    // Groups: folders joined by a remote task creation from one to another.
-    let mut parent: Vec<usize> = (0..folders.len()).collect();
-    fn root(p: &mut [usize], mut i: usize) -> usize {
-        while p[i] != i {
-            p[i] = p[p[i]];
-            i = p[i];
-        }
-        i
-    }
-    for (from, to) in &edges {
-        for &j in folder_of.get(&short(to)).into_iter().flatten() {
-            let (a, b) = (root(&mut parent, *from), root(&mut parent, j));
-            parent[a.max(b)] = a.min(b);
-        }
-    }
-    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
-    for i in 0..folders.len() {
-        let r = root(&mut parent, i);
-        groups.entry(r).or_default().push(i);
-    }
-    let mut run = FleetRun { folders: folders.len(), groups: groups.len(), ..FleetRun::default() };
-    let mut incidents = Vec::new();
-    for members in groups.values() {
-        run.largest_group = run.largest_group.max(members.len());
-        let mut events: Vec<Event> = members.iter().flat_map(|&i| read(&folders[i])).collect();
-        events.sort_by(|a, b| (a.timestamp, &a.computer, a.record_id).cmp(&(b.timestamp, &b.computer, b.record_id)));
-        let found = detect(&events);
-        run.detected_events += found.len() as u64;
-        let mut reducer = Reducer::without_context(reduce.clone());
-        for (i, e) in events.into_iter().enumerate() {
-            reducer.push(e, found.contains_key(&i));
-        }
-        let mut reduced = reducer.finish();
-        add_stats(&mut run.reduce, &reduced.stats);
-        // Push order is the sorted order `build` sees all events in.
-        let detections = reduced.restore_order(&found);
-        drop(found);
-        incidents.extend(crate::incident::build_with(&reduced.events, &context, &detections, cfg));
-    }
-    crate::incident::finish(&mut incidents);
-    (incidents, run)
-}
-
-fn add_stats(total: &mut ReduceStats, s: &ReduceStats) {
-    total.events_seen += s.events_seen;
-    total.events_kept += s.events_kept;
-    total.peak_window_processes = total.peak_window_processes.max(s.peak_window_processes);
-    total.expired_processes += s.expired_processes;
-    total.chain_processes += s.chain_processes;
 }
