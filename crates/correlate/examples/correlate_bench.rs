@@ -10,7 +10,7 @@
 
 use std::path::PathBuf;
 use std::time::Instant;
-use taskhunt_correlate::incident::Detections;
+use taskhunt_correlate::incident::sigma_detections;
 use taskhunt_correlate::{Config, ReduceConfig, build, fleet_incidents};
 use taskhunt_events::{Event, ReadOptions, read_paths};
 
@@ -28,22 +28,28 @@ fn main() {
     let mode = args.next().expect(usage);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let cfg = Config::default();
-    let none = Detections::new();
+    // taskhunt's own rule pack, as `taskhunt hunt` runs it: the detections are part of the work.
+    let rules = taskhunt_sigma::RuleSet::load(&taskhunt_sigma::builtin::sources(), None);
     let started = Instant::now();
     let (seen, kept, incidents, read_secs) = match mode.as_str() {
         "bounded" => {
             let mut hosts: Vec<PathBuf> =
                 std::fs::read_dir(&dir).expect("fleet folder").flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
             hosts.sort();
-            let (incidents, run) =
-                fleet_incidents(&hosts, &|p: &std::path::Path| read_sorted(&p.to_path_buf()), &cfg, &ReduceConfig::default());
+            let (incidents, run) = fleet_incidents(
+                &hosts,
+                &|p: &std::path::Path| read_sorted(&p.to_path_buf()),
+                &|events: &[Event]| sigma_detections(&rules, events),
+                &cfg,
+                &ReduceConfig::default(),
+            );
             println!("{run:?}");
             (run.reduce.events_seen, run.reduce.events_kept as usize, incidents, 0.0)
         }
         "full" => {
             let all = read_sorted(&dir);
             let read_secs = started.elapsed().as_secs_f64();
-            let incidents = build(&all, &none, &cfg);
+            let incidents = build(&all, &sigma_detections(&rules, &all), &cfg);
             (all.len() as u64, all.len(), incidents, read_secs)
         }
         _ => panic!("{usage}"),

@@ -111,6 +111,29 @@ pub struct Incident {
 /// A detection (rule title, id, level) on an event, by event index.
 pub type Detections = HashMap<usize, Vec<(Option<String>, String, String)>>;
 
+/// What incidents cite of a rule's hits on one event: (id, title, level) of each rule not
+/// suppressed by a filter, a rule without a level as `medium` (as `taskhunt detect` reports it).
+pub fn sigma_labels(rules: &taskhunt_sigma::RuleSet, hits: &[taskhunt_sigma::Hit]) -> Vec<(Option<String>, String, String)> {
+    hits.iter()
+        .map(|h| &rules.rules[h.rule])
+        .filter(|r| !r.suppressed)
+        .map(|r| (r.meta.id.clone(), r.meta.title.clone(), r.meta.level.map(|l| l.as_str()).unwrap_or("medium").to_string()))
+        .collect()
+}
+
+/// The detections of `rules` on `events`, by index (for [`build`] or a
+/// [`fleet_incidents`](crate::fleet_incidents) group).
+pub fn sigma_detections(rules: &taskhunt_sigma::RuleSet, events: &[Event]) -> Detections {
+    let mut detections = Detections::new();
+    for (i, e) in events.iter().enumerate() {
+        let labels = sigma_labels(rules, &rules.matches(e));
+        if !labels.is_empty() {
+            detections.insert(i, labels);
+        }
+    }
+    detections
+}
+
 fn summary(e: &Event) -> String {
     let t = |n: &str| e.text(n).map(|s| s.into_owned()).unwrap_or_default();
     match (&*e.channel, e.event_id) {

@@ -16,7 +16,7 @@
 //! kept events: it grows with the window and the chains found, not with the input.
 
 use crate::activity::{Kind, destination, kind_of};
-use crate::incident::FleetContext;
+use crate::incident::{Detections, FleetContext};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use taskhunt_events::{Event, Timestamp, Value};
@@ -53,12 +53,37 @@ pub struct ReduceStats {
     pub chain_processes: u64,
 }
 
-/// The kept events, in the order they were pushed, and the fleet-wide context (empty for a
-/// reducer made `without_context`).
+/// The kept events and the fleet-wide context (empty for a reducer made `without_context`).
+/// Events come out roughly in push order: a task creator's family joins when the task is
+/// created, after events pushed later than them.
 pub struct Reduced {
     pub events: Vec<Event>,
+    /// Where each kept event came in: its place in the push order, from 0. Identifies it
+    /// exactly where nothing in the event itself does (record ids repeat across files and
+    /// channels, some JSON inputs have none), so that what the caller knows of each pushed event
+    /// (its Sigma detections) can follow it.
+    pub positions: Vec<u64>,
     pub context: FleetContext,
     pub stats: ReduceStats,
+}
+
+impl Reduced {
+    /// Puts the kept events back in the order they were pushed (for input pushed in the order
+    /// `build` wants, that order again) and gives `pushed`, detections keyed by push position,
+    /// keyed by the kept events' new indexes instead. Detections on dropped events are left out.
+    pub fn restore_order(&mut self, pushed: &Detections) -> Detections {
+        let mut order: Vec<(u64, Event)> = self.positions.drain(..).zip(self.events.drain(..)).collect();
+        order.sort_by_key(|(p, _)| *p);
+        let mut detections = Detections::new();
+        for (i, (p, e)) in order.into_iter().enumerate() {
+            if let Some(d) = usize::try_from(p).ok().and_then(|p| pushed.get(&p)) {
+                detections.insert(i, d.clone());
+            }
+            self.positions.push(p);
+            self.events.push(e);
+        }
+        detections
+    }
 }
 
 /// A process on a host: Sysmon's ProcessGuid, or the pid of a Security 4688 (reused by
@@ -72,23 +97,34 @@ enum ProcKey {
 struct OpenProcess {
     event: Event,
     parent: Option<ProcKey>,
+    position: u64,
+    /// Its activity so far (with push positions), while it is not in a chain: should it turn
+    /// out to be the ancestor of a task's creator (mshta connecting out, then running
+    /// schtasks), the incident shows what it did before.
+    activity: Vec<(u64, Event)>,
 }
 
 #[derive(Default)]
 struct HostState {
     /// Activity of a process not seen yet: Sysmon may log a process's first image loads or
     /// connections a moment before its creation. Held for [`GRACE_TICKS`], then dropped.
-    pending: VecDeque<(Timestamp, ProcKey, Event)>,
+    /// (time, process, push position, event)
+    pending: VecDeque<(Timestamp, ProcKey, u64, Event)>,
     open: HashMap<ProcKey, OpenProcess>,
     /// Open processes by creation time, for closing them by age.
     by_age: VecDeque<(Timestamp, ProcKey)>,
     chain: HashSet<ProcKey>,
+    /// The latest process created with each pid, and whether it has exited: a Sysmon creation
+    /// that names no parent GUID has, for the process tree, the latest live process of its
+    /// parent pid as parent (however old), and so joins that one's chain.
+    latest_by_pid: HashMap<u64, (ProcKey, bool)>,
 }
 
 pub struct Reducer {
     cfg: ReduceConfig,
     hosts: HashMap<Arc<str>, HostState>,
     kept: Vec<Event>,
+    positions: Vec<u64>,
     /// Processes whose creation event is kept already (no duplicates when a creator's family
     /// is gathered).
     kept_keys: HashSet<(Arc<str>, ProcKey)>,
@@ -103,6 +139,7 @@ impl Reducer {
             cfg,
             hosts: HashMap::new(),
             kept: Vec::new(),
+            positions: Vec::new(),
             kept_keys: HashSet::new(),
             context: Some(FleetContext::default()),
             stats: ReduceStats::default(),
@@ -118,6 +155,7 @@ impl Reducer {
     /// Takes one event; each host's events must come in time order (hosts may interleave).
     /// `keep` forces the event to be kept (a Sigma detection, which an incident may cite).
     pub fn push(&mut self, e: Event, keep: bool) {
+        let position = self.stats.events_seen;
         self.stats.events_seen += 1;
         // Parsed once: the context, the creator test and the kept-always test all need them.
         let records = records_from_event(&e);
@@ -137,13 +175,21 @@ impl Reducer {
             }
             host.by_age.pop_front();
         }
-        while host.pending.front().is_some_and(|(t, _, _)| e.timestamp.ticks() - t.ticks() > GRACE_TICKS) {
+        while host.pending.front().is_some_and(|(t, _, _, _)| e.timestamp.ticks() - t.ticks() > GRACE_TICKS) {
             host.pending.pop_front();
         }
         let channel = &*e.channel;
         let creation = (channel == SYSMON && e.event_id == 1) || (channel == "Security" && e.event_id == 4688);
         if creation {
-            let (key, parent) = (own_key(&e), parent_key(&e));
+            let key = own_key(&e);
+            let own_pid = if channel == SYSMON { pid_number(&e, "ProcessId") } else { pid_number(&e, "NewProcessId") };
+            let parent = parent_key(&e).or_else(|| {
+                let pp = pid_number(&e, "ParentProcessId").filter(|pp| channel == SYSMON && Some(*pp) != own_pid)?;
+                host.latest_by_pid.get(&pp).filter(|(_, exited)| !exited).map(|(k, _)| k.clone())
+            });
+            if let (Some(k), Some(n)) = (&key, own_pid) {
+                host.latest_by_pid.insert(n, (k.clone(), false));
+            }
             let creates_task = !records.is_empty();
             let in_chain = creates_task
                 || keep
@@ -152,7 +198,7 @@ impl Reducer {
                 || is_schedule_service(&e);
             let Some(key) = key else {
                 if in_chain {
-                    self.keep(e);
+                    self.keep(e, position);
                 }
                 return;
             };
@@ -160,25 +206,31 @@ impl Reducer {
                 host.chain.insert(key.clone());
                 self.stats.chain_processes += 1;
                 // Its activity that came in before it.
-                let (early, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut host.pending).into_iter().partition(|(_, k, _)| *k == key);
+                let (early, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut host.pending).into_iter().partition(|(_, k, _, _)| *k == key);
                 host.pending = rest.into();
-                for (_, _, a) in early {
-                    self.stats.events_kept += 1;
-                    self.kept.push(a);
+                for (_, _, p, a) in early {
+                    self.keep(a, p);
                 }
                 if creates_task {
-                    self.creator_family(&e.computer, parent);
+                    self.creator_family(&e.computer, parent.clone());
                 }
                 let host = self.hosts.entry(e.computer.clone()).or_default();
                 // Still recorded as open, so that its children can find it as an ancestor.
-                host.open.insert(key.clone(), OpenProcess { event: e.clone(), parent: parent_key(&e) });
+                host.open.insert(key.clone(), OpenProcess { event: e.clone(), parent: parent.clone(), position, activity: Vec::new() });
                 host.by_age.push_back((e.timestamp, key.clone()));
                 self.stats.peak_window_processes = self.stats.peak_window_processes.max(host.open.len());
                 self.kept_keys.insert((e.computer.clone(), key));
-                self.keep(e);
+                self.keep(e, position);
             } else {
                 host.by_age.push_back((e.timestamp, key.clone()));
-                host.open.insert(key, OpenProcess { event: e, parent });
+                let activity = if host.pending.iter().any(|(_, k, _, _)| *k == key) {
+                    let (early, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut host.pending).into_iter().partition(|(_, k, _, _)| *k == key);
+                    host.pending = rest.into();
+                    early.into_iter().map(|(_, _, p, a)| (p, a)).collect()
+                } else {
+                    Vec::new()
+                };
+                host.open.insert(key, OpenProcess { event: e, parent, position, activity });
                 self.stats.peak_window_processes = self.stats.peak_window_processes.max(host.open.len());
             }
             return;
@@ -187,45 +239,61 @@ impl Reducer {
         // report draws the family tree.
         if (channel == SYSMON && e.event_id == 5) || (channel == "Security" && e.event_id == 4689) {
             let key = own_key(&e).or_else(|| exit_pid(&e));
+            if let Some(k) = &key
+                && let Some(n) = pid_number(&e, "ProcessId")
+                && let Some(latest) = host.latest_by_pid.get_mut(&n)
+                && latest.0 == *k
+            {
+                latest.1 = true;
+            }
             if keep || key.is_some_and(|k| host.chain.contains(&k)) {
-                self.keep(e);
+                self.keep(e, position);
             }
             return;
         }
         if keep || !records.is_empty() || always_kept(&e) {
-            self.keep(e);
+            self.keep(e, position);
             return;
         }
         if kind_of(&e).is_some()
             && let Some(k) = own_key(&e)
         {
             if host.chain.contains(&k) {
-                self.keep(e);
-            } else if !host.open.contains_key(&k) {
-                host.pending.push_back((e.timestamp, k, e));
+                self.keep(e, position);
+            } else if let Some(open) = host.open.get_mut(&k) {
+                open.activity.push((position, e));
+            } else {
+                host.pending.push_back((e.timestamp, k, position, e));
             }
         }
     }
 
-    /// A task's creator was just seen: its ancestors (the report shows who made the task) and
-    /// everything under the topmost of them still in the window (the report draws that tree)
-    /// join the chain, and their creation events are kept.
+    /// A task's creator was just seen: its ancestors (the report shows who made the task, and
+    /// what they did) and everything under the topmost of them still in the window (the report
+    /// draws that tree) join the chain; their creation events and the ancestors' activity so
+    /// far are kept.
     fn creator_family(&mut self, computer: &Arc<str>, parent: Option<ProcKey>) {
         let Some(host) = self.hosts.get_mut(computer) else { return };
         let mut root = None;
         let mut next = parent;
         let mut depth = 0;
+        let mut past: Vec<(u64, Event)> = Vec::new();
         while let Some(p) = next.take() {
             depth += 1;
             if depth > 64 {
                 break;
             }
-            next = host.open.get(&p).and_then(|o| o.parent.clone());
-            if host.open.contains_key(&p) {
+            if let Some(open) = host.open.get_mut(&p) {
+                next = open.parent.clone();
+                past.append(&mut open.activity);
                 root = Some(p.clone());
             }
             host.chain.insert(p);
         }
+        for (p, a) in past {
+            self.keep(a, p);
+        }
+        let Some(host) = self.hosts.get_mut(computer) else { return };
         let Some(root) = root else { return };
         let descends = |mut k: ProcKey| {
             for _ in 0..64 {
@@ -239,23 +307,25 @@ impl Reducer {
             }
             false
         };
-        let mut family: Vec<(ProcKey, Event)> =
-            host.open.iter().filter(|(k, _)| descends((*k).clone())).map(|(k, o)| (k.clone(), o.event.clone())).collect();
-        family.retain(|(k, _)| !self.kept_keys.contains(&(computer.clone(), k.clone())));
+        let mut family: Vec<(ProcKey, u64, Event)> =
+            host.open.iter().filter(|(k, _)| descends((*k).clone())).map(|(k, o)| (k.clone(), o.position, o.event.clone())).collect();
+        family.retain(|(k, _, _)| !self.kept_keys.contains(&(computer.clone(), k.clone())));
         // Their creation came first: keep time order.
-        family.sort_by_key(|(_, e)| (e.timestamp, e.record_id));
-        for (k, e) in family {
+        family.sort_by_key(|(_, _, e)| (e.timestamp, e.record_id));
+        for (k, _, _) in &family {
             host.chain.insert(k.clone());
-            self.kept_keys.insert((computer.clone(), k));
+            self.kept_keys.insert((computer.clone(), k.clone()));
+        }
+        for (_, p, e) in family {
             self.stats.chain_processes += 1;
-            self.stats.events_kept += 1;
-            self.kept.push(e);
+            self.keep(e, p);
         }
     }
 
-    fn keep(&mut self, e: Event) {
+    fn keep(&mut self, e: Event, position: u64) {
         self.stats.events_kept += 1;
         self.kept.push(e);
+        self.positions.push(position);
     }
 
     pub fn stats(&self) -> &ReduceStats {
@@ -263,7 +333,7 @@ impl Reducer {
     }
 
     pub fn finish(self) -> Reduced {
-        Reduced { events: self.kept, context: self.context.unwrap_or_default(), stats: self.stats }
+        Reduced { events: self.kept, positions: self.positions, context: self.context.unwrap_or_default(), stats: self.stats }
     }
 }
 
@@ -279,6 +349,10 @@ fn guid(e: &Event, name: &str) -> Option<ProcKey> {
 }
 
 fn pid(e: &Event, name: &str) -> Option<ProcKey> {
+    pid_number(e, name).map(ProcKey::Pid)
+}
+
+fn pid_number(e: &Event, name: &str) -> Option<u64> {
     let v = e.fields.get_str(name)?;
     let n = match v {
         Value::Str(s) => {
@@ -290,7 +364,7 @@ fn pid(e: &Event, name: &str) -> Option<ProcKey> {
         }
         other => other.as_u64()?,
     };
-    Some(ProcKey::Pid(n))
+    Some(n)
 }
 
 /// The process an event is about (or was made by): Sysmon's ProcessGuid; 4688's NewProcessId.
@@ -359,96 +433,4 @@ pub(crate) fn destination_name(e: &Event) -> Option<String> {
         Some(Kind::Network) => destination(e).0,
         _ => None,
     }
-}
-
-/// What [`fleet_incidents`] did.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct FleetRun {
-    pub folders: usize,
-    /// Folders read together because a task was created from one onto another (each group is
-    /// reduced and built at once); the largest group's size.
-    pub groups: usize,
-    pub largest_group: usize,
-    pub reduce: ReduceStats,
-}
-
-/// Incidents for a fleet laid out a folder per host (as collections usually arrive), in memory
-/// bounded by the largest group of connected hosts rather than by the fleet: a first pass over
-/// every folder builds the [`FleetContext`] (domain prevalence, task stack counts, spans) and
-/// finds tasks created from one host onto another; the second reads one group of folders at a
-/// time (a host, or hosts a remote task creation links), reduces it and builds its incidents
-/// against the fleet's context. `read` gives a folder's events. (Sigma detections are not
-/// part of these incidents yet: `taskhunt hunt` still builds from everything in memory.)
-pub fn fleet_incidents(
-    folders: &[std::path::PathBuf],
-    read: &dyn Fn(&std::path::Path) -> Vec<Event>,
-    cfg: &crate::Config,
-    reduce: &ReduceConfig,
-) -> (Vec<crate::Incident>, FleetRun) {
-    let short = |h: &str| h.split('.').next().unwrap_or(h).to_ascii_lowercase();
-    let mut context = FleetContext::default();
-    // Short host name → the folders it logged in.
-    let mut folder_of: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut edges: Vec<(usize, String)> = Vec::new();
-    for (i, f) in folders.iter().enumerate() {
-        let before = context.cross_host.clone();
-        let mut hosts: HashSet<String> = HashSet::new();
-        for e in read(f) {
-            context.observe(&e);
-            if !hosts.contains(&*e.computer) {
-                hosts.insert(e.computer.to_string());
-            }
-        }
-        for h in hosts {
-            folder_of.entry(short(&h)).or_default().push(i);
-        }
-        // Cross-host pairs first seen in this folder came from it.
-        edges.extend(context.cross_host.difference(&before).map(|(_, to)| (i, to.clone())));
-    }
-    // Groups: folders joined by a remote task creation from one to another.
-    let mut parent: Vec<usize> = (0..folders.len()).collect();
-    fn root(p: &mut [usize], mut i: usize) -> usize {
-        while p[i] != i {
-            p[i] = p[p[i]];
-            i = p[i];
-        }
-        i
-    }
-    for (from, to) in &edges {
-        for &j in folder_of.get(&short(to)).into_iter().flatten() {
-            let (a, b) = (root(&mut parent, *from), root(&mut parent, j));
-            parent[a.max(b)] = a.min(b);
-        }
-    }
-    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
-    for i in 0..folders.len() {
-        let r = root(&mut parent, i);
-        groups.entry(r).or_default().push(i);
-    }
-    let mut run = FleetRun { folders: folders.len(), groups: groups.len(), ..FleetRun::default() };
-    let mut incidents = Vec::new();
-    for members in groups.values() {
-        run.largest_group = run.largest_group.max(members.len());
-        let mut events: Vec<Event> = members.iter().flat_map(|&i| read(&folders[i])).collect();
-        events.sort_by(|a, b| (a.timestamp, &a.computer, a.record_id).cmp(&(b.timestamp, &b.computer, b.record_id)));
-        let mut reducer = Reducer::without_context(reduce.clone());
-        for e in events {
-            reducer.push(e, false);
-        }
-        let reduced = reducer.finish();
-        add_stats(&mut run.reduce, &reduced.stats);
-        let mut kept = reduced.events;
-        kept.sort_by(|a, b| (a.timestamp, &a.computer, a.record_id).cmp(&(b.timestamp, &b.computer, b.record_id)));
-        incidents.extend(crate::incident::build_with(&kept, &context, &crate::incident::Detections::new(), cfg));
-    }
-    crate::incident::finish(&mut incidents);
-    (incidents, run)
-}
-
-fn add_stats(total: &mut ReduceStats, s: &ReduceStats) {
-    total.events_seen += s.events_seen;
-    total.events_kept += s.events_kept;
-    total.peak_window_processes = total.peak_window_processes.max(s.peak_window_processes);
-    total.expired_processes += s.expired_processes;
-    total.chain_processes += s.chain_processes;
 }

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use taskhunt_events::tables::{self, ColumnType, RAW_TABLES, TableSchema};
 use taskhunt_events::{Event, Value};
 
+mod order;
 mod raw;
+use order::RowKey;
 use raw::{RawTable, RawTableBuilder};
 
 /// Rows per Arrow batch.
@@ -71,18 +73,21 @@ struct TableBuilder {
     columns: Vec<ColumnBuilder>,
     rows: usize,
     batches: Vec<RecordBatch>,
+    /// Every row's key, for a builder made [`CatalogBuilder::sorted`]; empty otherwise.
+    keys: Vec<RowKey>,
 }
 
 impl TableBuilder {
     fn new(schema: SchemaRef) -> Self {
         let columns = schema.fields().iter().map(|f| ColumnBuilder::new(f.data_type())).collect();
-        TableBuilder { schema, columns, rows: 0, batches: Vec::new() }
+        TableBuilder { schema, columns, rows: 0, batches: Vec::new(), keys: Vec::new() }
     }
 
-    fn push_row(&mut self, values: &[Option<&Value>]) {
+    fn push_row(&mut self, values: &[Option<&Value>], key: Option<RowKey>) {
         for (c, v) in self.columns.iter_mut().zip(values) {
             c.push(*v);
         }
+        self.keys.extend(key);
         self.rows += 1;
         if self.rows == BATCH_ROWS {
             self.flush();
@@ -113,6 +118,8 @@ pub struct Catalog {
 pub struct CatalogBuilder {
     normalized: BTreeMap<&'static str, TableBuilder>,
     raw: BTreeMap<&'static str, RawTableBuilder>,
+    /// Events added so far, for a builder made [`sorted`](Self::sorted).
+    sorted: Option<u64>,
 }
 
 impl CatalogBuilder {
@@ -124,17 +131,30 @@ impl CatalogBuilder {
         b
     }
 
-    pub fn add(&mut self, event: &Event) {
-        self.add_normalized(tables::normalize(event));
-        self.raw.entry(tables::raw_table(event)).or_insert_with(RawTableBuilder::new).push(event);
+    /// A builder whose tables come out as [`new`](Self::new)'s would from the same events
+    /// sorted by time, computer and record id (stably: events with the same three in the order
+    /// added), for events that arrive in another order (a file at a time). Rows and raw-table
+    /// columns are put in that order by [`finish`](Self::finish), which briefly needs a second
+    /// copy of the largest table.
+    pub fn sorted() -> Self {
+        CatalogBuilder { sorted: Some(0), ..CatalogBuilder::new() }
     }
 
-    fn add_normalized(&mut self, row: Option<tables::Row>) {
+    pub fn add(&mut self, event: &Event) {
+        let key = self.sorted.as_mut().map(|seq| {
+            *seq += 1;
+            order::key(event, *seq)
+        });
+        self.add_normalized(tables::normalize(event), key.clone());
+        self.raw.entry(tables::raw_table(event)).or_insert_with(RawTableBuilder::new).push(event, key);
+    }
+
+    fn add_normalized(&mut self, row: Option<tables::Row>, key: Option<RowKey>) {
         if let Some(row) = row
             && let Some(t) = self.normalized.get_mut(row.table.name)
         {
             let values: Vec<Option<&Value>> = row.values.iter().map(|v| (!v.is_null()).then_some(v)).collect();
-            t.push_row(&values);
+            t.push_row(&values, key);
         }
     }
 
@@ -142,7 +162,13 @@ impl CatalogBuilder {
         let mut catalog = Catalog::default();
         for (name, mut t) in std::mem::take(&mut self.normalized) {
             t.flush();
-            catalog.tables.insert(name.to_string(), (t.schema.clone(), t.batches));
+            let mut batches = t.batches;
+            if !t.keys.is_empty()
+                && let Some(all) = order::sort(&t.schema, &batches, &t.keys)
+            {
+                batches = order::cut(&all);
+            }
+            catalog.tables.insert(name.to_string(), (t.schema.clone(), batches));
         }
         let mut raw = std::mem::take(&mut self.raw);
         let built: Vec<(&str, RawTable)> =

@@ -42,19 +42,28 @@ pub struct Coverage {
 const MIN_SILENCE_SECS: i64 = 6 * 3600;
 const SILENCE_FACTOR: i64 = 50;
 
+type NamedBy = (Timestamp, u64);
+
 #[derive(Default)]
 pub struct CoverageBuilder {
-    hosts: BTreeMap<String, (HostCoverage, Vec<i64>)>,
+    /// Per host (lower case): its coverage, its events' times, and the time and record id of
+    /// the event its name was taken from.
+    hosts: BTreeMap<String, (HostCoverage, Vec<i64>, NamedBy)>,
     cmdline_4688: (u64, u64),
     cleared: Vec<(String, Timestamp)>,
 }
 
 impl CoverageBuilder {
+    /// Events may come in any order: the coverage is the same (a host's name as its earliest
+    /// event by time, name and record id spells it).
     pub fn add(&mut self, e: &Event) {
-        let (h, times) = self
-            .hosts
-            .entry(e.computer.to_ascii_lowercase())
-            .or_insert_with(|| (HostCoverage { host: e.computer.to_string(), ..HostCoverage::default() }, Vec::new()));
+        let (h, times, named_by) = self.hosts.entry(e.computer.to_ascii_lowercase()).or_insert_with(|| {
+            (HostCoverage { host: e.computer.to_string(), ..HostCoverage::default() }, Vec::new(), (e.timestamp, e.record_id))
+        });
+        if (e.timestamp, &*e.computer, e.record_id) < (named_by.0, h.host.as_str(), named_by.1) {
+            h.host = e.computer.to_string();
+            *named_by = (e.timestamp, e.record_id);
+        }
         h.events += 1;
         h.first = Some(h.first.map_or(e.timestamp, |f| f.min(e.timestamp)));
         h.last = Some(h.last.map_or(e.timestamp, |l| l.max(e.timestamp)));
@@ -72,14 +81,15 @@ impl CoverageBuilder {
         }
     }
 
-    pub fn finish(self) -> Coverage {
+    pub fn finish(mut self) -> Coverage {
+        self.cleared.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
         let mut cov = Coverage::default();
         let has = |chan: &str, id: Option<u32>| -> Vec<String> {
             Vec::from_iter(
                 self.hosts
                     .values()
-                    .filter(|(h, _)| !h.channels.get(chan).is_some_and(|ids| id.is_none_or(|i| ids.contains_key(&i))))
-                    .map(|(h, _)| h.host.clone()),
+                    .filter(|(h, _, _)| !h.channels.get(chan).is_some_and(|ids| id.is_none_or(|i| ids.contains_key(&i))))
+                    .map(|(h, _, _)| h.host.clone()),
             )
         };
         let all_hosts = self.hosts.len();
@@ -135,7 +145,7 @@ impl CoverageBuilder {
                 consequence: "events before this point may be missing".into(),
             });
         }
-        for (_, (mut h, mut times)) in self.hosts {
+        for (_, (mut h, mut times, _)) in self.hosts {
             times.sort_unstable();
             let mut spacing: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).collect();
             spacing.sort_unstable();

@@ -228,8 +228,14 @@ pub fn build(records: Vec<TaskRecord>, remote: &RemoteEvidence, resolve: &Proces
             problems: recs.iter().filter_map(|r| r.problem.clone()).collect(),
         });
     }
-    out.sort_by(|a, b| b.score.cmp(&a.score).then(a.host.cmp(&b.host)).then(a.task_name.cmp(&b.task_name)));
+    sort(&mut out);
     out
+}
+
+/// The inventory's order: highest score first, then by host and name (for inventories built
+/// in parts, a group of hosts at a time, once more over all of them).
+pub fn sort(entries: &mut [TaskEntry]) {
+    entries.sort_by(|a, b| b.score.cmp(&a.score).then(a.host.cmp(&b.host)).then(a.task_name.cmp(&b.task_name)));
 }
 
 /// The scored inventory of every task the events show: records from each event, remote

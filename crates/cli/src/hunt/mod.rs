@@ -1,25 +1,25 @@
 //! `taskhunt hunt`: the write-up's investigation as a program. Runs a playbook over telemetry
 //! (or the built-in sample) and writes the report set: report.md, report.html, incidents.jsonl,
 //! detections.jsonl, timeline.csv, tasks.jsonl, navigator.json and generated-rules.yml.
+//! Memory follows the largest group of hosts, not the input ([`stream`]).
 
 pub mod generate;
 pub mod playbook;
 mod sample;
+mod stream;
 
 use crate::commands::rules::{RuleArgs, load_rules};
 use anyhow::{Context, Result};
 use clap::Args;
 use playbook::{Playbook, QueryRef, Step};
-use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
-use taskhunt_correlate::incident::{Config, Detections};
+use taskhunt_correlate::incident::Config;
 use taskhunt_events::text::terminal_safe;
 use taskhunt_events::{Event, Timestamp};
-use taskhunt_report::coverage::CoverageBuilder;
 use taskhunt_report::model::{DetectionSummary, HuntReport, QueryResult};
 use taskhunt_report::timeline::TimelineRow;
 
@@ -79,29 +79,37 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
         known.extend(text.lines().map(|l| l.trim().to_ascii_lowercase()).filter(|l| !l.is_empty() && !l.starts_with('#')));
     }
 
-    // 1. Read.
-    let stage = Stage::start("reading telemetry");
-    let mut events: Vec<Event> = Vec::new();
-    let (inputs, files, records, skipped) = if args.paths.is_empty() && args.store.is_none() {
-        let batch = sample::read();
-        let n = batch.events.len() as u64;
-        events.extend(batch.events);
-        (vec!["built-in sample fleet".to_string()], 1, n, 0)
-    } else {
-        let s = crate::commands::read_telemetry(&args.paths, args.store.as_deref(), |b| events.extend(b.events), |_, _| {})?;
-        for issue in s.issues.iter().take(10) {
-            eprintln!("\ntaskhunt: warning: {}", terminal_safe(&issue.to_string()));
+    // 1. Read once: coverage, Sigma, the query tables and the fleet's context.
+    let stage = Stage::start("reading telemetry, Sigma");
+    let mut rule_args = args.rules.clone();
+    for step in &playbook.steps {
+        if let Step::Sigma(s) = step
+            && s != "builtin"
+        {
+            rule_args.rules.push(PathBuf::from(s));
         }
-        let inputs = match &args.store {
-            Some(store) => vec![format!("case store {}", store.display())],
-            None => args.paths.iter().map(|p| p.display().to_string()).collect(),
-        };
-        (inputs, s.files, s.records, s.records_skipped())
+    }
+    let set = load_rules(&rule_args)?;
+    let input = match (args.paths.is_empty(), &args.store) {
+        (true, None) => stream::Input::Sample,
+        _ => stream::Input::Files { paths: &args.paths, store: args.store.as_deref() },
     };
-    events.sort_by(|a, b| (a.timestamp, &a.computer, a.record_id).cmp(&(b.timestamp, &b.computer, b.record_id)));
-    let mut cov = CoverageBuilder::default();
-    events.iter().for_each(|e| cov.add(e));
-    let mut coverage = cov.finish();
+    let has_queries = playbook.steps.iter().any(|s| matches!(s, Step::Query(_)));
+    let mut pass = stream::first_pass(&input, &set, has_queries)?;
+    let (inputs, files, records, skipped) = match &pass.summary {
+        None => (vec!["built-in sample fleet".to_string()], 1, pass.events, 0),
+        Some(s) => {
+            for issue in s.issues.iter().take(10) {
+                eprintln!("\ntaskhunt: warning: {}", terminal_safe(&issue.to_string()));
+            }
+            let inputs = match &args.store {
+                Some(store) => vec![format!("case store {}", store.display())],
+                None => args.paths.iter().map(|p| p.display().to_string()).collect(),
+            };
+            (inputs, s.files, s.records, s.records_skipped())
+        }
+    };
+    let mut coverage = std::mem::take(&mut pass.coverage).finish();
     // What the playbook says it needs and the data lacks.
     for need in &playbook.telemetry {
         let have: BTreeSet<u32> =
@@ -123,37 +131,28 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
     }
     stage.done(format!("{records} events, {} hosts", coverage.hosts.len()));
 
-    // 2. Sigma.
+    // 2. Sigma: the events with hits, in the sorted input's order.
     let stage = Stage::start("Sigma detection");
-    let mut rule_args = args.rules.clone();
-    for step in &playbook.steps {
-        if let Step::Sigma(s) = step
-            && s != "builtin"
-        {
-            rule_args.rules.push(PathBuf::from(s));
-        }
-    }
-    let set = load_rules(&rule_args)?;
-    let hits: Vec<Vec<taskhunt_sigma::Hit>> = events.par_iter().map(|e| set.matches(e)).collect();
-    let mut detections: Detections = Detections::new();
+    let hit_events = std::mem::take(&mut pass.hits);
+    let mut detections: Vec<(&Event, &str, String)> = Vec::new();
     let mut pairs: Vec<(usize, &Event)> = Vec::new();
     let mut det_rows = Vec::new();
     let mut by_rule: BTreeMap<usize, (u64, BTreeSet<String>)> = BTreeMap::new();
-    for (i, hs) in hits.iter().enumerate() {
+    for (event, hs) in &hit_events {
         for h in hs {
             let r = &set.rules[h.rule];
-            pairs.push((h.rule, &events[i]));
+            pairs.push((h.rule, event));
             if r.suppressed {
                 continue;
             }
             let level = r.meta.level.map(|l| l.as_str()).unwrap_or("medium").to_string();
-            detections.entry(i).or_default().push((r.meta.id.clone(), r.meta.title.clone(), level.clone()));
+            detections.push((event, &r.meta.title, level.clone()));
             let e = by_rule.entry(h.rule).or_default();
             e.0 += 1;
-            e.1.insert(events[i].computer.to_string());
+            e.1.insert(event.computer.to_string());
             det_rows.push(serde_json::json!({
-                "timestamp": events[i].timestamp, "computer": &*events[i].computer, "channel": &*events[i].channel,
-                "event_id": events[i].event_id, "record_id": events[i].record_id, "file": events[i].source.path.to_string_lossy(),
+                "timestamp": event.timestamp, "computer": &*event.computer, "channel": &*event.channel,
+                "event_id": event.event_id, "record_id": event.record_id, "file": event.source.path.to_string_lossy(),
                 "rule_id": r.meta.id, "rule_title": r.meta.title, "level": level, "tags": r.meta.tags,
             }));
         }
@@ -190,10 +189,10 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
 
     // 3. Queries.
     let stage = Stage::start("hunting queries");
-    let queries = run_queries(&playbook, &events);
+    let queries = run_queries(&playbook, pass.tables.take(), pass.last.unwrap_or_default());
     stage.done(format!("{} queries", queries.len()));
 
-    // 4. Tasks and correlation.
+    // 4. Tasks and correlation, a group of hosts at a time.
     let stage = Stage::start("tasks and correlation");
     let mut cfg = Config { scoring: scoring.clone(), known_domains: known, ..Config::default() };
     for step in &playbook.steps {
@@ -203,9 +202,16 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
             cfg.min_score = v as u32;
         }
     }
-    let incidents = taskhunt_correlate::build(&events, &detections, &cfg);
-    let tasks = taskhunt_tasks::inventory::from_events(&events, &scoring);
-    stage.done(format!("{} tasks, {} incidents", tasks.len(), incidents.len()));
+    let (tasks, incidents, run) = stream::second_pass(&input, &mut pass, &cfg, &scoring);
+    stage.done(format!(
+        "{} tasks, {} incidents; {} host groups (largest {} files), {} of {} events kept",
+        tasks.len(),
+        incidents.len(),
+        run.groups,
+        run.largest_group,
+        run.reduce.events_kept,
+        run.reduce.events_seen
+    ));
 
     // 5. Outputs.
     let stage = Stage::start("writing the report");
@@ -227,20 +233,17 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
             record_id: e.record_id,
         }));
     }
-    for (i, ds) in &detections {
-        for (_, title, level) in ds {
-            let e = &events[*i];
-            timeline.push(TimelineRow {
-                timestamp: e.timestamp,
-                host: e.computer.to_string(),
-                kind: "detection".into(),
-                subject: title.clone(),
-                event_id: e.event_id,
-                summary: format!("{level}: {}", title),
-                file: e.source.path.to_string_lossy().into_owned(),
-                record_id: e.record_id,
-            });
-        }
+    for (e, title, level) in &detections {
+        timeline.push(TimelineRow {
+            timestamp: e.timestamp,
+            host: e.computer.to_string(),
+            kind: "detection".into(),
+            subject: title.to_string(),
+            event_id: e.event_id,
+            summary: format!("{level}: {}", title),
+            file: e.source.path.to_string_lossy().into_owned(),
+            record_id: e.record_id,
+        });
     }
     timeline.sort();
     timeline.dedup();
@@ -318,14 +321,13 @@ fn write_jsonl<T: serde::Serialize>(path: &Path, items: impl Iterator<Item = T>)
     Ok(())
 }
 
-fn run_queries(playbook: &Playbook, events: &[Event]) -> Vec<QueryResult> {
+/// The playbook's queries over `tables` (built from every event; `None` when there are no
+/// queries) as of `last`, the input's latest event.
+fn run_queries(playbook: &Playbook, tables: Option<taskhunt_query::CatalogBuilder>, last: Timestamp) -> Vec<QueryResult> {
     let steps: Vec<&QueryRef> = playbook.steps.iter().filter_map(|s| if let Step::Query(q) = s { Some(q) } else { None }).collect();
-    if steps.is_empty() {
+    let Some(builder) = tables.filter(|_| !steps.is_empty()) else {
         return vec![];
-    }
-    let mut builder = taskhunt_query::CatalogBuilder::new();
-    events.iter().for_each(|e| builder.add(e));
-    let last = events.iter().map(|e| e.timestamp).max().unwrap_or_default();
+    };
     let engine = match taskhunt_query::Engine::new(builder.finish(), last) {
         Ok(e) => e,
         Err(e) => {

@@ -6,6 +6,7 @@
 //! a batch holds the columns known when it was cut, and `finish` pads older batches with null
 //! columns. Columns only ever append, so each batch's columns are a prefix of the final list.
 
+use super::order::RowKey;
 use super::{BATCH_ROWS, timestamp_type};
 use datafusion::arrow::array::{
     Array, ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampNanosecondArray, TimestampNanosecondBuilder, UInt32Array,
@@ -37,6 +38,11 @@ pub(super) struct RawTableBuilder {
     batches: Vec<RecordBatch>,
     /// Reused per row: whether each dynamic column has its value yet.
     filled: Vec<bool>,
+    /// For a sorted catalog: every row's key, and per dynamic column the smallest key of a row
+    /// with that field and the field's place in that row (where the column would have appeared
+    /// had the rows come in key order).
+    keys: Vec<RowKey>,
+    first: Vec<Option<(RowKey, usize)>>,
 }
 
 impl RawTableBuilder {
@@ -55,10 +61,12 @@ impl RawTableBuilder {
             rows: 0,
             batches: Vec::new(),
             filled: Vec::new(),
+            keys: Vec::new(),
+            first: Vec::new(),
         }
     }
 
-    pub(super) fn push(&mut self, e: &Event) {
+    pub(super) fn push(&mut self, e: &Event, key: Option<RowKey>) {
         self.time.append_value(e.timestamp.unix_nanos() as i64);
         self.computer.append_value(&*e.computer);
         self.channel.append_value(&*e.channel);
@@ -69,7 +77,7 @@ impl RawTableBuilder {
         // Each column takes exactly one value per row: the fields fill theirs (names are unique
         // within an event), the rest get a null.
         self.filled.iter_mut().for_each(|f| *f = false);
-        for (name, value) in e.fields.iter() {
+        for (place, (name, value)) in e.fields.iter().enumerate() {
             let slot = match self.index.get(&name) {
                 Some(slot) => *slot,
                 None => {
@@ -80,6 +88,7 @@ impl RawTableBuilder {
                         self.columns.push(b);
                         self.names.push(s.to_string());
                         self.filled.push(false);
+                        self.first.push(None);
                         self.columns.len() - 1
                     });
                     self.index.insert(name, slot);
@@ -87,6 +96,11 @@ impl RawTableBuilder {
                 }
             };
             if let Some(i) = slot {
+                if let Some(k) = &key
+                    && self.first[i].as_ref().is_none_or(|(f, _)| k < f)
+                {
+                    self.first[i] = Some((k.clone(), place));
+                }
                 self.filled[i] = true;
                 match value {
                     Value::Null => self.columns[i].append_null(),
@@ -98,6 +112,7 @@ impl RawTableBuilder {
         for (b, _) in self.columns.iter_mut().zip(&self.filled).filter(|(_, f)| !**f) {
             b.append_null();
         }
+        self.keys.extend(key);
         self.rows += 1;
         if self.rows == BATCH_ROWS {
             self.flush();
@@ -146,8 +161,23 @@ impl RawTableBuilder {
     pub(super) fn finish(mut self) -> RawTable {
         self.flush();
         let schema = Self::schema_for(&self.names);
-        let batches = self.batches.into_iter().filter_map(|b| conform(&b, &schema)).collect();
-        RawTable { schema, batches }
+        let batches: Vec<RecordBatch> = self.batches.into_iter().filter_map(|b| conform(&b, &schema)).collect();
+        if self.keys.is_empty() {
+            return RawTable { schema, batches };
+        }
+        // Columns in the order rows in key order would have made them.
+        let mut columns: Vec<usize> = (0..self.names.len()).collect();
+        columns.sort_by(|&a, &b| self.first[a].cmp(&self.first[b]));
+        let names: Vec<String> = columns.iter().map(|&i| self.names[i].clone()).collect();
+        let projection: Vec<usize> = (0..RAW_FIXED.len()).chain(columns.iter().map(|&i| RAW_FIXED.len() + i)).collect();
+        let ordered = Self::schema_for(&names);
+        let Some(all) = super::order::sort(&schema, &batches, &self.keys)
+            .and_then(|all| all.project(&projection).ok())
+            .and_then(|all| RecordBatch::try_new(ordered.clone(), all.columns().to_vec()).ok())
+        else {
+            return RawTable { schema, batches };
+        };
+        RawTable { schema: ordered, batches: super::order::cut(&all) }
     }
 }
 
