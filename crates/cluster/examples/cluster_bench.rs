@@ -26,7 +26,10 @@ const HOSTS: usize = 10;
 const COMMANDS: &[(&str, &str)] = &[
     (r"C:\Windows\System32\svchost.exe", r"C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule"),
     (r"C:\Program Files\Google\Chrome\Application\chrome.exe", r#""chrome.exe" --type=renderer --renderer-client-id={n} --lang=en-US"#),
-    (r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", "powershell.exe -NoP -W Hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoA{n}"),
+    (
+        r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
+        "powershell.exe -NoP -W Hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoA{n}",
+    ),
     (r"C:\Windows\System32\rundll32.exe", r"rundll32.exe C:\ProgramData\update{n}.dll,Start"),
     (r"C:\Windows\System32\taskhostw.exe", "taskhostw.exe"),
     (r"C:\Windows\explorer.exe", r"C:\Windows\Explorer.EXE"),
