@@ -155,6 +155,15 @@ pub fn fleet_incidents(
     (incidents, run)
 }
 
+impl FleetRun {
+    /// Adds what another run over other groups did (groups built in parallel, then summed).
+    pub fn absorb(&mut self, other: &FleetRun) {
+        self.largest_group = self.largest_group.max(other.largest_group);
+        self.detected_events += other.detected_events;
+        add_stats(&mut self.reduce, &other.reduce);
+    }
+}
+
 fn add_stats(total: &mut ReduceStats, s: &ReduceStats) {
     total.events_seen += s.events_seen;
     total.events_kept += s.events_kept;

@@ -202,7 +202,7 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
             cfg.min_score = v as u32;
         }
     }
-    let (tasks, incidents, run) = stream::second_pass(&input, &mut pass, &cfg, &scoring);
+    let (tasks, incidents, run) = stream::second_pass(&input, &pass, &cfg, &scoring);
     stage.done(format!(
         "{} tasks, {} incidents; {} host groups (largest {} files), {} of {} events kept",
         tasks.len(),

@@ -112,52 +112,53 @@ pub fn first_pass(input: &Input, set: &RuleSet, tables: bool) -> Result<FirstPas
     Ok(pass)
 }
 
-/// The task inventory and incidents, a group of units at a time.
-pub fn second_pass(
-    input: &Input,
-    pass: &mut FirstPass,
-    cfg: &Config,
-    scoring: &ScoringConfig,
-) -> (Vec<TaskEntry>, Vec<Incident>, FleetRun) {
+/// The task inventory and incidents, a group of units at a time. Groups share nothing but the
+/// fleet's context, so two are built at once on two threads (memory: the two largest groups);
+/// their results are joined in group order, so the output does not depend on which finishes
+/// first.
+pub fn second_pass(input: &Input, pass: &FirstPass, cfg: &Config, scoring: &ScoringConfig) -> (Vec<TaskEntry>, Vec<Incident>, FleetRun) {
     let groups = pass.plan.groups();
     let mut run = FleetRun { folders: pass.units.len(), groups: groups.len(), ..FleetRun::default() };
-    let (mut tasks, mut incidents) = (Vec::new(), Vec::new());
-    for group in groups {
-        run.largest_group = run.largest_group.max(group.len());
-        let mut events: Vec<(Event, Option<Labels>)> = Vec::new();
-        for unit in group {
-            let batch = match input {
-                Input::Sample => sample::read(),
-                Input::Files { .. } => {
-                    let (shown, file) = &pass.units[unit];
-                    taskhunt_events::read::read_file_as(file, shown)
+    let built: Vec<(Vec<TaskEntry>, Vec<Incident>, FleetRun)> = groups
+        .into_par_iter()
+        .map(|group| {
+            let mut run = FleetRun { largest_group: group.len(), ..FleetRun::default() };
+            let mut events: Vec<(Event, Option<&Labels>)> = Vec::new();
+            for unit in group {
+                let batch = match input {
+                    Input::Sample => sample::read(),
+                    Input::Files { .. } => {
+                        let (shown, file) = &pass.units[unit];
+                        taskhunt_events::read::read_file_as(file, shown)
+                    }
+                };
+                for (place, e) in batch.events.into_iter().enumerate() {
+                    events.push((e, pass.labels.get(&(unit, place))));
                 }
-            };
-            for (place, e) in batch.events.into_iter().enumerate() {
-                events.push((e, pass.labels.remove(&(unit, place))));
             }
-        }
-        events.sort_by(|(a, _), (b, _)| sort_key(a).cmp(&sort_key(b)));
-        let mut detections = Detections::new();
-        let events: Vec<Event> = events
-            .into_iter()
-            .enumerate()
-            .map(|(i, (e, labels))| {
-                if let Some(l) = labels {
-                    detections.insert(i, l);
-                }
-                e
-            })
-            .collect();
-        tasks.extend(taskhunt_tasks::inventory::from_events(&events, scoring));
-        incidents.extend(taskhunt_correlate::group_incidents(
-            events,
-            &detections,
-            &pass.plan.context,
-            cfg,
-            &ReduceConfig::default(),
-            &mut run,
-        ));
+            events.sort_by(|(a, _), (b, _)| sort_key(a).cmp(&sort_key(b)));
+            let mut detections = Detections::new();
+            let events: Vec<Event> = events
+                .into_iter()
+                .enumerate()
+                .map(|(i, (e, labels))| {
+                    if let Some(l) = labels {
+                        detections.insert(i, l.clone());
+                    }
+                    e
+                })
+                .collect();
+            let tasks = taskhunt_tasks::inventory::from_events(&events, scoring);
+            let incidents =
+                taskhunt_correlate::group_incidents(events, &detections, &pass.plan.context, cfg, &ReduceConfig::default(), &mut run);
+            (tasks, incidents, run)
+        })
+        .collect();
+    let (mut tasks, mut incidents) = (Vec::new(), Vec::new());
+    for (t, i, r) in built {
+        tasks.extend(t);
+        incidents.extend(i);
+        run.absorb(&r);
     }
     taskhunt_correlate::incident::finish(&mut incidents);
     taskhunt_tasks::inventory::sort(&mut tasks);
