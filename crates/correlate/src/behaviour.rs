@@ -257,7 +257,7 @@ pub struct Histories {
 
 /// Hosts group by their first label, as the inventory groups them (`PC01` and
 /// `PC01.example.corp` are one host).
-fn host_key(host: &str) -> String {
+pub(crate) fn host_key(host: &str) -> String {
     host.split('.').next().unwrap_or(host).to_ascii_lowercase()
 }
 

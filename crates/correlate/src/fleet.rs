@@ -3,6 +3,7 @@
 //! which units must be read together ([`FleetPlan`]); the second reads one group at a time and
 //! builds its incidents from what a [`Reducer`] keeps of it ([`group_incidents`]).
 
+use crate::behaviour::host_key;
 use crate::incident::{Detections, FleetContext, Incident};
 use crate::reduce::{ReduceConfig, ReduceStats, Reducer};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -29,10 +30,6 @@ pub struct FleetPlan {
     pub context: FleetContext,
     /// Computer names as logged, by unit (a few per unit: no per-event allocation).
     unit_hosts: Vec<HashSet<Arc<str>>>,
-}
-
-fn short(host: &str) -> String {
-    host.split('.').next().unwrap_or(host).to_ascii_lowercase()
 }
 
 impl FleetPlan {
@@ -72,16 +69,16 @@ impl FleetPlan {
         let mut unit_of: HashMap<String, usize> = HashMap::new();
         for (u, hosts) in self.unit_hosts.iter().enumerate() {
             for h in hosts {
-                match unit_of.get(&short(h)) {
+                match unit_of.get(&host_key(h)) {
                     Some(&first) => join(&mut parent, first, u),
                     None => {
-                        unit_of.insert(short(h), u);
+                        unit_of.insert(host_key(h), u);
                     }
                 }
             }
         }
         for (from, to) in &self.context.cross_host {
-            if let (Some(&a), Some(&b)) = (unit_of.get(&short(from)), unit_of.get(&short(to))) {
+            if let (Some(&a), Some(&b)) = (unit_of.get(&host_key(from)), unit_of.get(&host_key(to))) {
                 join(&mut parent, a, b);
             }
         }
@@ -147,7 +144,7 @@ pub fn fleet_incidents(
     for members in &groups {
         run.largest_group = run.largest_group.max(members.len());
         let mut events: Vec<Event> = members.iter().flat_map(|&i| read(&folders[i])).collect();
-        events.sort_by(|a, b| (a.timestamp, &a.computer, a.record_id).cmp(&(b.timestamp, &b.computer, b.record_id)));
+        events.sort_by(|a, b| a.hunt_order().cmp(&b.hunt_order()));
         let detections = detect(&events);
         incidents.extend(group_incidents(events, &detections, &plan.context, cfg, reduce, &mut run));
     }

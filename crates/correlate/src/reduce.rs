@@ -120,6 +120,18 @@ struct HostState {
     latest_by_pid: HashMap<u64, (ProcKey, bool)>,
 }
 
+impl HostState {
+    /// The held activity of `key` (with push positions), taken out of `pending`.
+    fn take_pending(&mut self, key: &ProcKey) -> Vec<(u64, Event)> {
+        if !self.pending.iter().any(|(_, k, _, _)| k == key) {
+            return Vec::new();
+        }
+        let (early, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending).into_iter().partition(|(_, k, _, _)| k == key);
+        self.pending = rest.into();
+        early.into_iter().map(|(_, _, p, a)| (p, a)).collect()
+    }
+}
+
 pub struct Reducer {
     cfg: ReduceConfig,
     hosts: HashMap<Arc<str>, HostState>,
@@ -206,9 +218,7 @@ impl Reducer {
                 host.chain.insert(key.clone());
                 self.stats.chain_processes += 1;
                 // Its activity that came in before it.
-                let (early, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut host.pending).into_iter().partition(|(_, k, _, _)| *k == key);
-                host.pending = rest.into();
-                for (_, _, p, a) in early {
+                for (p, a) in host.take_pending(&key) {
                     self.keep(a, p);
                 }
                 if creates_task {
@@ -223,13 +233,7 @@ impl Reducer {
                 self.keep(e, position);
             } else {
                 host.by_age.push_back((e.timestamp, key.clone()));
-                let activity = if host.pending.iter().any(|(_, k, _, _)| *k == key) {
-                    let (early, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut host.pending).into_iter().partition(|(_, k, _, _)| *k == key);
-                    host.pending = rest.into();
-                    early.into_iter().map(|(_, _, p, a)| (p, a)).collect()
-                } else {
-                    Vec::new()
-                };
+                let activity = host.take_pending(&key);
                 host.open.insert(key, OpenProcess { event: e, parent, position, activity });
                 self.stats.peak_window_processes = self.stats.peak_window_processes.max(host.open.len());
             }

@@ -31,7 +31,7 @@ fn sorted_catalog_of_unsorted_input_is_the_catalog_of_sorted_input() {
         },
         |_, _| {},
     );
-    events.sort_by(|a, b| (a.timestamp, &a.computer, a.record_id).cmp(&(b.timestamp, &b.computer, b.record_id)));
+    events.sort_by(|a, b| a.hunt_order().cmp(&b.hunt_order()));
     let mut sorted_first = CatalogBuilder::new();
     events.iter().for_each(|e| sorted_first.add(e));
 

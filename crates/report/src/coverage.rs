@@ -60,7 +60,7 @@ impl CoverageBuilder {
         let (h, times, named_by) = self.hosts.entry(e.computer.to_ascii_lowercase()).or_insert_with(|| {
             (HostCoverage { host: e.computer.to_string(), ..HostCoverage::default() }, Vec::new(), (e.timestamp, e.record_id))
         });
-        if (e.timestamp, &*e.computer, e.record_id) < (named_by.0, h.host.as_str(), named_by.1) {
+        if e.hunt_order() < (named_by.0, h.host.as_str(), named_by.1) {
             h.host = e.computer.to_string();
             *named_by = (e.timestamp, e.record_id);
         }

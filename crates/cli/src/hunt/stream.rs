@@ -50,10 +50,6 @@ pub struct FirstPass {
     labels: HashMap<(usize, usize), Labels>,
 }
 
-fn sort_key(e: &Event) -> (Timestamp, &str, u64) {
-    (e.timestamp, &e.computer, e.record_id)
-}
-
 /// Streams the input once. `tables`: build the query tables too.
 pub fn first_pass(input: &Input, set: &RuleSet, tables: bool) -> Result<FirstPass> {
     let mut pass = FirstPass {
@@ -108,7 +104,7 @@ pub fn first_pass(input: &Input, set: &RuleSet, tables: bool) -> Result<FirstPas
         }
     }
     // Stable: events of one key stay in reading order, as when the hunt sorted them all.
-    pass.hits.sort_by(|(a, _), (b, _)| sort_key(a).cmp(&sort_key(b)));
+    pass.hits.sort_by(|(a, _), (b, _)| a.hunt_order().cmp(&b.hunt_order()));
     Ok(pass)
 }
 
@@ -136,7 +132,7 @@ pub fn second_pass(input: &Input, pass: &FirstPass, cfg: &Config, scoring: &Scor
                     events.push((e, pass.labels.get(&(unit, place))));
                 }
             }
-            events.sort_by(|(a, _), (b, _)| sort_key(a).cmp(&sort_key(b)));
+            events.sort_by(|(a, _), (b, _)| a.hunt_order().cmp(&b.hunt_order()));
             let mut detections = Detections::new();
             let events: Vec<Event> = events
                 .into_iter()

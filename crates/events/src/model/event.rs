@@ -169,6 +169,12 @@ impl Event {
         self.get_str(name).filter(|v| !v.is_null()).map(|v| v.to_text())
     }
 
+    /// The order a hunt reads events in: time, then host, then record id. Sorting by it (stably)
+    /// gives the same order whether the events came a file at a time or all at once.
+    pub fn hunt_order(&self) -> (Timestamp, &str, u64) {
+        (self.timestamp, &self.computer, self.record_id)
+    }
+
     /// `file:record`, the pointer back to the source that normalized rows carry as `ReportId`.
     pub fn report_id(&self) -> String {
         format!("{}:{}", self.source.path.display(), self.record_id)
